@@ -1,0 +1,549 @@
+//! The chain-rule derivation of ∂E_total/∂p for every param p, as data, and
+//! its numbers.
+//!
+//! Reverse-mode order keeps it linear in the connections: for each neuron X,
+//! from the last layer back, ∂E_total/∂out_X is the loss derivative (outputs)
+//! or Σ_Y δ_Y · ∂net_Y/∂out_X over the neurons Y it feeds; then
+//! δ_X = ∂E_total/∂net_X = ∂E_total/∂out_X · ∂out_X/∂net_X. A param's
+//! gradient is Σ_Y δ_Y · ∂net_Y/∂p. Every δ is derived once and referred to.
+
+use std::fmt;
+
+use crate::diagnostic::Span;
+use crate::diff::{self, Rule};
+use crate::eval::eval;
+use crate::expr::{self, Expr, Names, Sym};
+use crate::model::{Activation, Network};
+use crate::notation::NetNames;
+use crate::number;
+
+/// One local partial derivative ∂of/∂wrt with its symbolic form and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factor {
+    /// The quantity differentiated (`E_total`, `out_o1`, `net_o1`).
+    pub of: Sym,
+    /// The quantity it is differentiated by (`out_o1`, `net_o1`, `w5`).
+    pub wrt: Sym,
+    /// The rule that gives it.
+    pub rule: Rule,
+    /// Its symbolic form, over the quantities of the solution.
+    pub symbolic: Expr,
+    /// Its value.
+    pub value: f64,
+}
+
+/// δ_Y · ∂net_Y/∂x: one term of a sum over the neurons Y that use x.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    /// The neuron Y whose net input uses x.
+    pub to: u32,
+    /// ∂net_Y/∂x.
+    pub factor: Factor,
+    /// δ_Y · ∂net_Y/∂x.
+    pub value: f64,
+}
+
+/// ∂E_total/∂out_X.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DOut {
+    /// X is an output: the derivative of the loss (only E_X depends on out_X).
+    Loss(Factor),
+    /// X is hidden: Σ_Y δ_Y · ∂net_Y/∂out_X over the neurons it feeds.
+    Sum(Vec<Edge>),
+}
+
+/// ∂out_X/∂net_X, or for softmax the column ∂out_j/∂net_X of the layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DAct {
+    /// An element-wise activation.
+    Elementwise(Factor),
+    /// A softmax layer: for each neuron j of the layer, ∂out_j/∂net_X, and
+    /// δ_X = Σ_j ∂E_total/∂out_j · ∂out_j/∂net_X.
+    Softmax(Vec<Factor>),
+}
+
+/// The backward step of one neuron.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeuronGrad {
+    /// ∂E_total/∂out_X.
+    pub d_out: DOut,
+    /// Its value.
+    pub d_out_value: f64,
+    /// ∂out_X/∂net_X.
+    pub d_act: DAct,
+    /// δ_X = ∂E_total/∂net_X.
+    pub delta: f64,
+}
+
+/// The gradient and update of one param.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamGrad {
+    /// δ_Y · ∂net_Y/∂p for every neuron Y whose net input uses p, in order.
+    pub terms: Vec<Edge>,
+    /// ∂E_total/∂p.
+    pub value: f64,
+    /// p⁺ = p − η·∂E_total/∂p.
+    pub updated: f64,
+}
+
+/// The forward pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    /// net_X by neuron.
+    pub net: Vec<f64>,
+    /// out_X by neuron.
+    pub out: Vec<f64>,
+    /// E_X by neuron (0 for hidden neurons).
+    pub err: Vec<f64>,
+    /// The error expression E_X of each output (empty vector entries for hidden).
+    pub err_expr: Vec<Option<Expr>>,
+    /// E_total.
+    pub total: f64,
+}
+
+/// The whole derivation: forward pass, backward steps, gradients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derivation {
+    /// Values of the forward pass.
+    pub forward: Forward,
+    /// Backward step of each neuron, by neuron index.
+    pub neurons: Vec<NeuronGrad>,
+    /// Gradient of each param, by param index.
+    pub params: Vec<ParamGrad>,
+    /// The rounding used (`--hand`): decimals, or `None` for exact values.
+    pub hand: Option<usize>,
+}
+
+/// A value that is not a finite number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    /// The quantity (`E_o1`, `∂E_total/∂out_o1`).
+    pub quantity: String,
+    /// The expression that produced it, in plain form.
+    pub expression: String,
+    /// The values of the names it uses, `out_o1 = 0`.
+    pub inputs: Vec<String>,
+    /// The value (NaN or ±∞).
+    pub value: f64,
+    /// The statement it comes from, when there is one.
+    pub span: Option<Span>,
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = if self.value.is_nan() {
+            "not a number (NaN)".to_string()
+        } else {
+            format!("infinite ({})", number::format(self.value, 9))
+        };
+        write!(f, "`{}` = `{}` is {v}", self.quantity, self.expression)?;
+        if !self.inputs.is_empty() {
+            write!(f, " with {}", self.inputs.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+/// Options of the derivation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Round every value to this many decimals before the next step uses it.
+    pub hand: Option<usize>,
+}
+
+impl Options {
+    /// With `--hand` rounding to `decimals`.
+    pub fn with_hand_rounding(mut self, decimals: usize) -> Options {
+        self.hand = Some(decimals);
+        self
+    }
+}
+
+struct Builder<'a> {
+    net: &'a Network,
+    names: NetNames<'a>,
+    hand: Option<usize>,
+    fw: Forward,
+}
+
+impl Builder<'_> {
+    fn r(&self, x: f64) -> f64 {
+        match self.hand {
+            Some(d) => number::round(x, d),
+            None => x,
+        }
+    }
+
+    fn value_of(&self, s: Sym) -> f64 {
+        match s {
+            Sym::Net(n) => self.fw.net[n as usize],
+            Sym::Out(n) => self.fw.out[n as usize],
+            Sym::Err(n) => self.fw.err[n as usize],
+            Sym::ErrTotal => self.fw.total,
+            s => self.net.fixed_value(s).unwrap_or(f64::NAN),
+        }
+    }
+
+    /// Evaluates `e` for `quantity`; non-finite values are errors.
+    fn eval(&self, e: &Expr, quantity: &dyn Fn() -> String, span: Option<Span>) -> Result<f64, EvalError> {
+        let v = eval(e, &|s| self.value_of(s), &self.net.functions);
+        if v.is_finite() {
+            Ok(self.r(v))
+        } else {
+            Err(self.error(e, quantity(), v, span))
+        }
+    }
+
+    fn error(&self, e: &Expr, quantity: String, value: f64, span: Option<Span>) -> EvalError {
+        let mut seen = Vec::new();
+        e.visit_syms(&mut |s| {
+            if !seen.contains(&s) {
+                seen.push(s);
+            }
+        });
+        let inputs = seen
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} = {}",
+                    self.names.plain(*s),
+                    number::format(self.value_of(*s), 9)
+                )
+            })
+            .collect();
+        EvalError {
+            quantity,
+            expression: e.plain(&self.names),
+            inputs,
+            value,
+            span,
+        }
+    }
+
+    fn check(&self, v: f64, quantity: &dyn Fn() -> String, e: &Expr, span: Option<Span>) -> Result<f64, EvalError> {
+        if v.is_finite() {
+            Ok(self.r(v))
+        } else {
+            Err(self.error(e, quantity(), v, span))
+        }
+    }
+}
+
+/// Where each symbol is used: for every neuron Y, the top-level terms of
+/// net_Y that mention it.
+struct Uses {
+    /// By param: (Y, term indices).
+    params: Vec<Vec<(u32, Vec<usize>)>>,
+    /// By neuron X (its output): (Y, term indices).
+    outs: Vec<Vec<(u32, Vec<usize>)>>,
+}
+
+fn index_uses(net: &Network, terms: &[Vec<(bool, &Expr)>]) -> Uses {
+    let mut uses = Uses {
+        params: vec![Vec::new(); net.params.len()],
+        outs: vec![Vec::new(); net.neurons.len()],
+    };
+    let mut fn_syms: Vec<Vec<Sym>> = Vec::with_capacity(net.functions.len());
+    for f in &net.functions {
+        let mut v = Vec::new();
+        collect_syms(&f.body, net, &fn_syms, &mut v);
+        fn_syms.push(v);
+    }
+    // The function list is in declaration order; a body may call a function
+    // declared later, so close over calls once more.
+    let fn_syms: Vec<Vec<Sym>> = net
+        .functions
+        .iter()
+        .map(|f| {
+            let mut v = Vec::new();
+            collect_syms(&f.body, net, &fn_syms, &mut v);
+            v
+        })
+        .collect();
+    for (y, ts) in terms.iter().enumerate() {
+        for (ti, (_, t)) in ts.iter().enumerate() {
+            let mut syms = Vec::new();
+            collect_syms(t, net, &fn_syms, &mut syms);
+            for s in syms {
+                let list = match s {
+                    Sym::Param(p) => &mut uses.params[p as usize],
+                    Sym::Out(x) => &mut uses.outs[x as usize],
+                    _ => continue,
+                };
+                match list.last_mut() {
+                    Some((yy, tis)) if *yy == y as u32 => {
+                        if !tis.contains(&ti) {
+                            tis.push(ti)
+                        }
+                    }
+                    _ => list.push((y as u32, vec![ti])),
+                }
+            }
+        }
+    }
+    uses
+}
+
+/// Symbols of `e`, looking into user functions (whose symbols are in `fn_syms`).
+fn collect_syms(e: &Expr, net: &Network, fn_syms: &[Vec<Sym>], out: &mut Vec<Sym>) {
+    match e {
+        Expr::Num(_) => {}
+        Expr::Var(s) => {
+            if !matches!(s, Sym::Arg(_)) && !out.contains(s) {
+                out.push(*s)
+            }
+        }
+        Expr::Neg(a) => collect_syms(a, net, fn_syms, out),
+        Expr::Bin(_, a, b) => {
+            collect_syms(a, net, fn_syms, out);
+            collect_syms(b, net, fn_syms, out);
+        }
+        Expr::Call(f, args) => {
+            if let expr::Func::User(u) = f {
+                if let Some(syms) = fn_syms.get(*u as usize) {
+                    for s in syms {
+                        if !out.contains(s) {
+                            out.push(*s)
+                        }
+                    }
+                }
+            }
+            args.iter().for_each(|a| collect_syms(a, net, fn_syms, out));
+        }
+    }
+}
+
+/// ∂(Σ ±terms[i] for i in `which`)/∂v, simplified.
+fn diff_terms(terms: &[(bool, &Expr)], which: &[usize], v: Sym, net: &Network) -> Expr {
+    let mut acc = Expr::Num(0.0);
+    for &i in which {
+        let (neg, t) = terms[i];
+        let d = diff::differentiate(t, v, &net.functions);
+        acc = if neg { expr::sub(acc, d) } else { expr::add(acc, d) };
+    }
+    acc
+}
+
+/// Runs the forward pass and derives every gradient.
+pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
+    let n = net.neurons.len();
+    let mut b = Builder {
+        net,
+        names: NetNames::new(net, Default::default()),
+        hand: opts.hand,
+        fw: Forward {
+            net: vec![0.0; n],
+            out: vec![0.0; n],
+            err: vec![0.0; n],
+            err_expr: vec![None; n],
+            total: 0.0,
+        },
+    };
+    forward(&mut b)?;
+
+    let terms: Vec<Vec<(bool, &Expr)>> = net.neurons.iter().map(|x| x.net.additive_terms()).collect();
+    let uses = index_uses(net, &terms);
+    let outputs = net.outputs();
+    let mut grads: Vec<Option<NeuronGrad>> = vec![None; n];
+
+    for layer in net.layers.iter().rev() {
+        // ∂E_total/∂out_X for every neuron of the layer.
+        let mut d_outs: Vec<(DOut, f64)> = Vec::new();
+        for x in layer.neurons.clone() {
+            let span = Some(net.neurons[x as usize].span);
+            if outputs.contains(&x) {
+                let e = b.fw.err_expr[x as usize].clone().unwrap_or(Expr::Num(0.0));
+                let sym = diff::differentiate(&e, Sym::Out(x), &net.functions);
+                let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
+                let value = b.eval(&sym, &q, net.loss_span.or(span))?;
+                let f = Factor {
+                    of: Sym::ErrTotal,
+                    wrt: Sym::Out(x),
+                    rule: Rule::Loss(net.loss.keyword()),
+                    symbolic: sym,
+                    value,
+                };
+                d_outs.push((DOut::Loss(f), value));
+            } else {
+                let mut edges = Vec::new();
+                let mut sum = 0.0;
+                for (y, which) in &uses.outs[x as usize] {
+                    let yn = *y as usize;
+                    let sym = diff_terms(&terms[yn], which, Sym::Out(x), net);
+                    let q = || format!("∂{}/∂{}", b.names.plain(Sym::Net(*y)), b.names.plain(Sym::Out(x)));
+                    let fv = b.eval(&sym, &q, Some(net.neurons[yn].span))?;
+                    let delta = grads[yn].as_ref().map_or(0.0, |g| g.delta);
+                    let value = b.r(delta * fv);
+                    sum += value;
+                    edges.push(Edge {
+                        to: *y,
+                        factor: Factor {
+                            of: Sym::Net(*y),
+                            wrt: Sym::Out(x),
+                            rule: Rule::NetInput,
+                            symbolic: sym,
+                            value: fv,
+                        },
+                        value,
+                    });
+                }
+                let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
+                let sum = b.check(sum, &q, &Expr::Var(Sym::Out(x)), span)?;
+                d_outs.push((DOut::Sum(edges), sum));
+            }
+        }
+        // δ_X = ∂E_total/∂net_X.
+        let first = layer.neurons.start;
+        for (i, (d_out, d_out_value)) in d_outs.iter().enumerate() {
+            let x = first + i as u32;
+            let span = Some(net.neurons[x as usize].span);
+            let (d_act, delta) = match layer.activation {
+                Activation::Softmax => {
+                    let mut col = Vec::new();
+                    let mut delta = 0.0;
+                    for (k, j) in layer.neurons.clone().enumerate() {
+                        let sym = diff::softmax_derivative(j, x);
+                        let q = || format!("∂{}/∂{}", b.names.plain(Sym::Out(j)), b.names.plain(Sym::Net(x)));
+                        let v = b.eval(&sym, &q, span)?;
+                        delta += b.r(d_outs[k].1 * v);
+                        col.push(Factor {
+                            of: Sym::Out(j),
+                            wrt: Sym::Net(x),
+                            rule: Rule::Softmax,
+                            symbolic: sym,
+                            value: v,
+                        });
+                    }
+                    (DAct::Softmax(col), delta)
+                }
+                act => {
+                    let (sym, rule) = diff::activation_derivative(act, x, &net.functions);
+                    let q = || format!("∂{}/∂{}", b.names.plain(Sym::Out(x)), b.names.plain(Sym::Net(x)));
+                    let v = b.eval(&sym, &q, span)?;
+                    let f = Factor {
+                        of: Sym::Out(x),
+                        wrt: Sym::Net(x),
+                        rule,
+                        symbolic: sym,
+                        value: v,
+                    };
+                    (DAct::Elementwise(f), d_out_value * v)
+                }
+            };
+            let q = || format!("δ_{}", net.neurons[x as usize].name);
+            let delta = b.check(delta, &q, &Expr::Var(Sym::Net(x)), span)?;
+            grads[x as usize] = Some(NeuronGrad {
+                d_out: d_out.clone(),
+                d_out_value: *d_out_value,
+                d_act,
+                delta,
+            });
+        }
+    }
+    let neurons: Vec<NeuronGrad> = grads.into_iter().map(|g| g.expect("every neuron visited")).collect();
+
+    let mut params = Vec::with_capacity(net.params.len());
+    for (p, param) in net.params.iter().enumerate() {
+        let mut edges = Vec::new();
+        let mut sum = 0.0;
+        for (y, which) in &uses.params[p] {
+            let yn = *y as usize;
+            let sym = diff_terms(&terms[yn], which, Sym::Param(p as u32), net);
+            let q = || format!("∂{}/∂{}", b.names.plain(Sym::Net(*y)), param.name);
+            let fv = b.eval(&sym, &q, Some(net.neurons[yn].span))?;
+            let value = b.r(neurons[yn].delta * fv);
+            sum += value;
+            edges.push(Edge {
+                to: *y,
+                factor: Factor {
+                    of: Sym::Net(*y),
+                    wrt: Sym::Param(p as u32),
+                    rule: Rule::NetInput,
+                    symbolic: sym,
+                    value: fv,
+                },
+                value,
+            });
+        }
+        let q = || format!("∂E_total/∂{}", param.name);
+        let value = b.check(sum, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
+        let q = || format!("{}⁺", param.name);
+        let updated = b.check(param.value - net.rate * value, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
+        params.push(ParamGrad {
+            terms: edges,
+            value,
+            updated,
+        });
+    }
+    Ok(Derivation {
+        forward: b.fw,
+        neurons,
+        params,
+        hand: opts.hand,
+    })
+}
+
+fn forward(b: &mut Builder<'_>) -> Result<(), EvalError> {
+    let net = b.net;
+    for layer in &net.layers {
+        for x in layer.neurons.clone() {
+            let neuron = &net.neurons[x as usize];
+            let q = || format!("net_{}", neuron.name);
+            let v = b.eval(&neuron.net, &q, Some(neuron.span))?;
+            b.fw.net[x as usize] = v;
+        }
+        if layer.activation == Activation::Softmax {
+            // out_j = e^(net_j − m) / Σ_k e^(net_k − m), m = max_k net_k.
+            let m = layer
+                .neurons
+                .clone()
+                .map(|k| b.fw.net[k as usize])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = layer.neurons.clone().map(|k| (b.fw.net[k as usize] - m).exp()).sum();
+            for x in layer.neurons.clone() {
+                let v = (b.fw.net[x as usize] - m).exp() / sum;
+                b.fw.out[x as usize] = b.r(v);
+            }
+        } else {
+            for x in layer.neurons.clone() {
+                let neuron = &net.neurons[x as usize];
+                let e = activation_expr(layer.activation, x);
+                let q = || format!("out_{}", neuron.name);
+                let v = b.eval(&e, &q, Some(neuron.span))?;
+                b.fw.out[x as usize] = v;
+            }
+        }
+    }
+    let outputs = net.outputs();
+    let count = outputs.len();
+    let mut total = 0.0;
+    for x in outputs {
+        let e = diff::loss_expr(&net.loss, x, count);
+        let q = || format!("E_{}", net.neurons[x as usize].name);
+        let v = b.eval(&e, &q, net.loss_span.or(Some(net.neurons[x as usize].span)))?;
+        b.fw.err[x as usize] = v;
+        b.fw.err_expr[x as usize] = Some(e);
+        total += v;
+    }
+    let total_expr = Expr::Var(Sym::ErrTotal);
+    b.fw.total = b.check(total, &|| "E_total".to_string(), &total_expr, net.loss_span)?;
+    Ok(())
+}
+
+/// out_X = act(net_X) as an expression (element-wise activations).
+pub fn activation_expr(act: Activation, x: u32) -> Expr {
+    use crate::expr::{Builtin, Func};
+    let net = Expr::Var(Sym::Net(x));
+    let call = |b: Builtin, args: Vec<Expr>| Expr::Call(Func::Builtin(b), args);
+    match act {
+        Activation::Sigmoid => call(Builtin::Sigmoid, vec![net]),
+        Activation::Tanh => call(Builtin::Tanh, vec![net]),
+        Activation::Relu => call(Builtin::Relu, vec![net]),
+        Activation::LeakyRelu(a) => call(Builtin::LeakyRelu, vec![net, Expr::Num(a)]),
+        Activation::Identity | Activation::Softmax => net,
+        Activation::Softplus => call(Builtin::Softplus, vec![net]),
+        Activation::User(f) => Expr::Call(Func::User(f), vec![net]),
+    }
+}

@@ -1,0 +1,185 @@
+//! Located user errors: a byte span in a source file and a message, rendered
+//! as `FILE:LINE:COL: message`, the source line, and a caret under the place.
+//!
+//! Spans are byte offsets counted from 0; lines and columns are worked out
+//! only when printing and are counted from 1 (columns in characters).
+
+use std::fmt;
+
+/// A byte range `start..end` in one source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte (equal to `start` for a point).
+    pub end: usize,
+}
+
+impl Span {
+    /// The span `start..end`.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// The span of a pest pair.
+    pub(crate) fn of(span: pest::Span<'_>) -> Span {
+        Span::new(span.start(), span.end())
+    }
+}
+
+/// One problem in a source text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Where the problem is.
+    pub span: Span,
+    /// What is wrong, in the user's terms; lower case, no final period.
+    pub message: String,
+    /// Extra lines printed after the caret (`help: …`).
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `span`.
+    pub fn new(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            span,
+            message: message.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a `help:` line.
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+/// All problems found in one source text, in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostics {
+    /// The name printed before the position (`mazur.nn`, `<stdin>`).
+    pub file: String,
+    /// The source text the spans point into.
+    pub source: String,
+    /// The problems, sorted by position.
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Collects `items` for the text `source` read from `file`.
+    pub fn new(file: &str, source: &str, mut items: Vec<Diagnostic>) -> Diagnostics {
+        items.sort_by_key(|d| (d.span.start, d.span.end));
+        items.dedup();
+        Diagnostics {
+            file: file.to_string(),
+            source: source.to_string(),
+            items,
+        }
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.source, offset)
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `source`.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(source, offset.min(source.len()));
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, d) in self.items.iter().enumerate() {
+            if n > 0 {
+                writeln!(f)?;
+            }
+            render_one(f, &self.file, &self.source, d)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+fn render_one(f: &mut fmt::Formatter<'_>, file: &str, src: &str, d: &Diagnostic) -> fmt::Result {
+    let start = floor_char_boundary(src, d.span.start.min(src.len()));
+    let (line, col) = line_col(src, start);
+    writeln!(f, "{file}:{line}:{col}: {}", d.message)?;
+    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+    let text = src[line_start..line_end].trim_end_matches('\r');
+    let gutter = line.to_string();
+    let pad = " ".repeat(gutter.len());
+    // Tabs are shown as four spaces so that the caret stays under its place.
+    let shown: String = text.replace('\t', "    ");
+    writeln!(f, "{pad} |")?;
+    writeln!(f, "{gutter} | {shown}")?;
+    let lead: usize = src[line_start..start].chars().map(display_width).sum();
+    let end = floor_char_boundary(src, d.span.end.clamp(start, line_end.max(start)));
+    let width: usize = src[start..end]
+        .trim_end_matches(['\r', '\n'])
+        .chars()
+        .map(display_width)
+        .sum::<usize>()
+        .max(1);
+    writeln!(f, "{pad} | {}{}", " ".repeat(lead), "^".repeat(width))?;
+    for note in &d.notes {
+        writeln!(f, "{pad} = help: {note}")?;
+    }
+    Ok(())
+}
+
+/// Columns a character takes in a terminal: tabs four, East Asian wide two.
+fn display_width(c: char) -> usize {
+    match c {
+        '\t' => 4,
+        '\u{1100}'..='\u{115F}'
+        | '\u{2E80}'..='\u{A4CF}'
+        | '\u{AC00}'..='\u{D7A3}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FE30}'..='\u{FE4F}'
+        | '\u{FF00}'..='\u{FF60}'
+        | '\u{FFE0}'..='\u{FFE6}'
+        | '\u{1F300}'..='\u{1FAFF}' => 2,
+        '\u{FEFF}' | '\u{200B}' => 0,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_position_line_and_caret() {
+        let src = "network \"x\"\nlayer h sigmod {\n}\n";
+        let d = Diagnostic::new(Span::new(20, 26), "unknown activation `sigmod`");
+        let out = Diagnostics::new("m.nn", src, vec![d]).to_string();
+        assert_eq!(
+            out,
+            "m.nn:2:9: unknown activation `sigmod`\n  |\n2 | layer h sigmod {\n  |         ^^^^^^\n"
+        );
+    }
+
+    #[test]
+    fn caret_counts_wide_characters() {
+        let src = "# 가중치\nx";
+        let d = Diagnostic::new(Span::new(src.len() - 1, src.len()), "m");
+        let out = Diagnostics::new("f", src, vec![d]).to_string();
+        assert!(out.starts_with("f:2:1: m\n"));
+    }
+}

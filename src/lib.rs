@@ -1,0 +1,22 @@
+//! chainrule turns a small neural network, written in the `.nn` language,
+//! into the worked backpropagation solution a teacher writes by hand: the
+//! forward pass, the loss, every ∂E_total/∂p expanded by the chain rule
+//! factor by factor, and the gradient-descent update.
+//!
+//! The pipeline: text → [`parse`] → [`model`] → [`derivation`] (built on
+//! [`expr`] and [`diff`], evaluated exactly) → [`solution`] (the view model
+//! every output format reads).
+
+pub mod derivation;
+pub mod diagnostic;
+pub mod diff;
+pub mod expr;
+pub mod model;
+pub mod notation;
+pub mod parse;
+
+pub mod eval;
+pub mod number;
+pub mod render;
+pub mod solution;
+pub mod cli;

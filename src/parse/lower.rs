@@ -1,0 +1,821 @@
+//! pest pairs of a `file` → a checked [`Network`]. Names are collected
+//! first, so statements may come in any order; then every expression is
+//! resolved. All problems are gathered and returned together.
+
+use std::collections::HashMap;
+
+use pest::iterators::Pair;
+
+use super::{read_expr, read_number, Resolver, Rule};
+use crate::diagnostic::{line_col, Diagnostic, Span};
+use crate::expr::{Builtin, Expr, Func, Sym};
+use crate::model::{Activation, Function, Layer, Loss, Network, Neuron, Scalar};
+
+/// Words of the language that cannot name anything.
+const KEYWORDS: [&str; 9] = [
+    "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate",
+];
+
+/// What a declared name is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Input(u32),
+    Param(u32),
+    Const(u32),
+    Neuron(u32),
+    Layer(u32),
+    Function(u32),
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Input(_) => "an input",
+            Kind::Param(_) => "a param",
+            Kind::Const(_) => "a const",
+            Kind::Neuron(_) => "a neuron",
+            Kind::Layer(_) => "a layer",
+            Kind::Function(_) => "a function",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Decl {
+    kind: Kind,
+    span: Span,
+}
+
+/// Statements as read, before names are resolved.
+struct Raw<'i> {
+    title: Option<(String, Span)>,
+    layers: Vec<RawLayer<'i>>,
+    functions: Vec<(String, Vec<String>, Pair<'i, Rule>, Span)>,
+    targets: Vec<(String, f64, Span)>,
+    loss: Option<(Pair<'i, Rule>, Span)>,
+    rate: Option<(f64, Span)>,
+}
+
+struct RawLayer<'i> {
+    name: String,
+    span: Span,
+    act: Pair<'i, Rule>,
+    neurons: Vec<(String, Span, Pair<'i, Rule>)>,
+}
+
+struct Lowerer<'s> {
+    src: &'s str,
+    errors: Vec<Diagnostic>,
+    decls: HashMap<String, Decl>,
+    /// The layer of each neuron, by index.
+    neuron_layers: Vec<u32>,
+    net: Network,
+}
+
+/// Lowers a parsed `file` into a network, checking every rule of the language.
+pub fn lower(file: Pair<'_, Rule>, src: &str) -> Result<Network, Vec<Diagnostic>> {
+    let mut l = Lowerer {
+        src,
+        errors: Vec::new(),
+        decls: HashMap::new(),
+        neuron_layers: Vec::new(),
+        net: Network {
+            title: None,
+            inputs: Vec::new(),
+            params: Vec::new(),
+            consts: Vec::new(),
+            functions: Vec::new(),
+            layers: Vec::new(),
+            neurons: Vec::new(),
+            targets: Vec::new(),
+            target_spans: Vec::new(),
+            loss: Loss::Mse,
+            loss_span: None,
+            rate: 0.5,
+        },
+    };
+    let raw = l.collect(file);
+    l.resolve(raw);
+    if l.errors.is_empty() {
+        Ok(l.net)
+    } else {
+        Err(l.errors)
+    }
+}
+
+fn first_inner(p: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    p.into_inner().next().expect("grammar guarantees a child")
+}
+
+impl<'s> Lowerer<'s> {
+    fn at(&self, span: Span) -> String {
+        let (line, col) = line_col(self.src, span.start);
+        format!("{line}:{col}")
+    }
+
+    fn error(&mut self, span: Span, msg: impl Into<String>) {
+        self.errors.push(Diagnostic::new(span, msg));
+    }
+
+    /// Declares `name` as `kind`, refusing keywords, built-in names and
+    /// duplicates. Returns whether it was declared.
+    fn declare(&mut self, name: &str, span: Span, kind: Kind) -> bool {
+        if KEYWORDS.contains(&name) {
+            self.error(span, format!("`{name}` is a keyword and cannot be used as a name"));
+            return false;
+        }
+        if is_builtin_name(name) {
+            self.error(
+                span,
+                format!("`{name}` is a built-in name and cannot be redefined"),
+            );
+            return false;
+        }
+        if let Some(prev) = self.decls.get(name) {
+            let d = Diagnostic::new(span, format!("duplicate name `{name}`")).with_note(format!(
+                "`{name}` is already {} (defined at {})",
+                prev.kind.noun(),
+                self.at(prev.span)
+            ));
+            self.errors.push(d);
+            return false;
+        }
+        self.decls.insert(name.to_string(), Decl { kind, span });
+        true
+    }
+
+    /// First pass: read every statement, declare every name.
+    fn collect<'i>(&mut self, file: Pair<'i, Rule>) -> Raw<'i> {
+        let mut raw = Raw {
+            title: None,
+            layers: Vec::new(),
+            functions: Vec::new(),
+            targets: Vec::new(),
+            loss: None,
+            rate: None,
+        };
+        for stmt in file.into_inner() {
+            let span = Span::of(stmt.as_span());
+            match stmt.as_rule() {
+                Rule::network_stmt => {
+                    let s = stmt.into_inner().nth(1).expect("title");
+                    let text = unescape(s.as_str().trim_matches('"'));
+                    if let Some((_, first)) = &raw.title {
+                        let at = self.at(*first);
+                        self.errors.push(
+                            Diagnostic::new(span, "the network has a second `network` title")
+                                .with_note(format!("the first is at {at}")),
+                        );
+                    } else {
+                        raw.title = Some((text, span));
+                    }
+                }
+                Rule::input_stmt | Rule::param_stmt | Rule::const_stmt => {
+                    let rule = stmt.as_rule();
+                    for a in stmt.into_inner().skip(1) {
+                        let Some((name, nspan, value)) = self.assignment(a) else { continue };
+                        let list = match rule {
+                            Rule::input_stmt => &self.net.inputs,
+                            Rule::param_stmt => &self.net.params,
+                            _ => &self.net.consts,
+                        };
+                        let idx = list.len() as u32;
+                        let kind = match rule {
+                            Rule::input_stmt => Kind::Input(idx),
+                            Rule::param_stmt => Kind::Param(idx),
+                            _ => Kind::Const(idx),
+                        };
+                        if self.declare(&name, nspan, kind) {
+                            let s = Scalar { name, value, span: nspan };
+                            match rule {
+                                Rule::input_stmt => self.net.inputs.push(s),
+                                Rule::param_stmt => self.net.params.push(s),
+                                _ => self.net.consts.push(s),
+                            }
+                        }
+                    }
+                }
+                Rule::target_stmt => {
+                    for a in stmt.into_inner().skip(1) {
+                        if let Some((name, span, value)) = self.assignment(a) {
+                            raw.targets.push((name, value, span));
+                        }
+                    }
+                }
+                Rule::fn_stmt => {
+                    let mut it = stmt.into_inner().skip(1);
+                    let name = it.next().expect("fn name");
+                    let params = it.next().expect("fn params");
+                    let body = it.next().expect("fn body");
+                    let nspan = Span::of(name.as_span());
+                    let mut args: Vec<String> = Vec::new();
+                    for p in params.into_inner() {
+                        let a = p.as_str().to_string();
+                        let aspan = Span::of(p.as_span());
+                        if args.contains(&a) {
+                            self.error(aspan, format!("argument `{a}` is named twice"));
+                        } else if is_builtin_name(&a) || KEYWORDS.contains(&a.as_str()) {
+                            self.error(aspan, format!("`{a}` is a built-in name and cannot name an argument"));
+                        }
+                        args.push(a);
+                    }
+                    let idx = raw.functions.len() as u32;
+                    if self.declare(name.as_str(), nspan, Kind::Function(idx)) {
+                        raw.functions.push((name.as_str().to_string(), args, body, nspan));
+                    }
+                }
+                Rule::layer_stmt => {
+                    let mut it = stmt.into_inner().skip(1);
+                    let name = it.next().expect("layer name");
+                    let act = it.next().expect("activation");
+                    let lspan = Span::of(name.as_span());
+                    let idx = raw.layers.len() as u32;
+                    self.declare(name.as_str(), lspan, Kind::Layer(idx));
+                    let mut neurons = Vec::new();
+                    for n in it {
+                        let mut ni = n.into_inner();
+                        let nname = ni.next().expect("neuron name");
+                        let expr = ni.next().expect("neuron expr");
+                        neurons.push((nname.as_str().to_string(), Span::of(nname.as_span()), expr));
+                    }
+                    if neurons.is_empty() {
+                        self.error(lspan, format!("layer `{}` has no neurons", name.as_str()));
+                    }
+                    raw.layers.push(RawLayer {
+                        name: name.as_str().to_string(),
+                        span: lspan,
+                        act,
+                        neurons,
+                    });
+                }
+                Rule::loss_stmt => {
+                    let body = stmt.into_inner().nth(1).expect("loss body");
+                    if let Some((_, first)) = &raw.loss {
+                        let at = self.at(*first);
+                        self.errors.push(
+                            Diagnostic::new(span, "the network has a second `loss`")
+                                .with_note(format!("the first is at {at}")),
+                        );
+                    } else {
+                        raw.loss = Some((body, span));
+                    }
+                }
+                Rule::rate_stmt => {
+                    let n = stmt.into_inner().nth(1).expect("rate value");
+                    let nspan = Span::of(n.as_span());
+                    match read_number(n.as_str(), nspan) {
+                        Ok(v) if v > 0.0 => {
+                            if let Some((_, first)) = raw.rate {
+                                let at = self.at(first);
+                                self.errors.push(
+                                    Diagnostic::new(span, "the network has a second `rate`")
+                                        .with_note(format!("the first is at {at}")),
+                                );
+                            } else {
+                                raw.rate = Some((v, span));
+                            }
+                        }
+                        Ok(_) => self.error(nspan, "the learning rate must be greater than 0"),
+                        Err(d) => self.errors.push(d),
+                    }
+                }
+                _ => {} // EOI
+            }
+        }
+        // Neurons are declared after the scalars so that a clash names the
+        // earlier statement, whatever order the file uses.
+        let mut next = 0u32;
+        for (li, layer) in raw.layers.iter().enumerate() {
+            for (name, span, _) in &layer.neurons {
+                self.declare(name, *span, Kind::Neuron(next));
+                self.neuron_layers.push(li as u32);
+                next += 1;
+            }
+        }
+        raw
+    }
+
+    fn assignment(&mut self, a: Pair<'_, Rule>) -> Option<(String, Span, f64)> {
+        let mut it = a.into_inner();
+        let name = it.next().expect("name");
+        let num = it.next().expect("number");
+        match read_number(num.as_str(), Span::of(num.as_span())) {
+            Ok(v) => Some((name.as_str().to_string(), Span::of(name.as_span()), v)),
+            Err(d) => {
+                self.errors.push(d);
+                None
+            }
+        }
+    }
+
+    /// Second pass: resolve functions, layers, neurons, targets and loss.
+    fn resolve(&mut self, raw: Raw<'_>) {
+        self.net.title = raw.title.as_ref().map(|(t, _)| t.clone());
+        if let Some((r, _)) = raw.rate {
+            self.net.rate = r;
+        }
+        // Functions.
+        for (name, args, body, span) in &raw.functions {
+            let res = FnResolver { l: self, args };
+            let mut errs = Vec::new();
+            let e = read_expr(body.clone(), &res, &mut errs);
+            self.errors.extend(errs);
+            self.net.functions.push(Function {
+                name: name.clone(),
+                args: args.clone(),
+                body: e,
+                span: *span,
+            });
+        }
+        self.check_recursion(&raw);
+        // Layers and neurons.
+        let mut next = 0u32;
+        for (li, layer) in raw.layers.iter().enumerate() {
+            let activation = self.activation(layer.act.clone());
+            let first = next;
+            for (name, span, expr) in &layer.neurons {
+                let res = NetResolver {
+                    l: self,
+                    layer: li as u32,
+                    first_of_layer: first,
+                    this: next,
+                };
+                let mut errs = Vec::new();
+                let e = read_expr(expr.clone(), &res, &mut errs);
+                self.errors.extend(errs);
+                self.net.neurons.push(Neuron {
+                    name: name.clone(),
+                    layer: li as u32,
+                    net: e,
+                    span: *span,
+                });
+                next += 1;
+            }
+            self.net.layers.push(Layer {
+                name: layer.name.clone(),
+                activation,
+                neurons: first..next,
+                span: layer.span,
+            });
+        }
+        if raw.layers.is_empty() {
+            let end = self.src.trim_end().len();
+            self.errors.push(
+                Diagnostic::new(Span::new(end, end), "the network has no layers")
+                    .with_note("add one: `layer o sigmoid { o1 = w1*i1 + b1 }`"),
+            );
+        }
+        // Targets.
+        self.net.targets = vec![None; self.net.neurons.len()];
+        self.net.target_spans = vec![None; self.net.neurons.len()];
+        let outputs = self.net.outputs();
+        for (name, value, span) in raw.targets {
+            match self.decls.get(&name).map(|d| d.kind) {
+                Some(Kind::Neuron(n)) if outputs.contains(&n) => {
+                    if let Some(prev) = self.net.target_spans[n as usize] {
+                        let at = self.at(prev);
+                        self.errors.push(
+                            Diagnostic::new(span, format!("`{name}` has a second target"))
+                                .with_note(format!("the first is at {at}")),
+                        );
+                    } else {
+                        self.net.targets[n as usize] = Some(value);
+                        self.net.target_spans[n as usize] = Some(span);
+                    }
+                }
+                Some(Kind::Neuron(n)) => {
+                    let layer = &self.net.layers[self.net.neurons[n as usize].layer as usize].name;
+                    let last = self.net.layers.last().map_or("", |l| l.name.as_str());
+                    self.errors.push(
+                        Diagnostic::new(
+                            span,
+                            format!("target on `{name}`, which is in layer `{layer}`, not in the last layer `{last}`"),
+                        )
+                        .with_note("targets belong to the neurons of the last layer"),
+                    );
+                }
+                Some(k) => self.error(span, format!("target on `{name}`, which is {}, not a neuron", k.noun())),
+                None => {
+                    let names: Vec<&str> = outputs
+                        .clone()
+                        .map(|n| self.net.neurons[n as usize].name.as_str())
+                        .collect();
+                    let mut d = Diagnostic::new(span, format!("target on unknown neuron `{name}`"));
+                    if let Some(s) = closest(&name, names.iter().copied()) {
+                        d.message.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    self.errors.push(d);
+                }
+            }
+        }
+        for n in outputs {
+            if self.net.targets[n as usize].is_none() {
+                let neuron = &self.net.neurons[n as usize];
+                let d = Diagnostic::new(neuron.span, format!("output `{}` has no target", neuron.name))
+                    .with_note(format!("add `target {} = 0.5` (with its value)", neuron.name));
+                self.errors.push(d);
+            }
+        }
+        // Loss.
+        if let Some((body, span)) = raw.loss {
+            self.net.loss_span = Some(span);
+            match body.as_rule() {
+                Rule::custom_loss => {
+                    let e = first_inner_expr(body);
+                    let res = LossResolver { l: self };
+                    let mut errs = Vec::new();
+                    let e = read_expr(e, &res, &mut errs);
+                    self.errors.extend(errs);
+                    if !e.mentions(Sym::LossOut) {
+                        self.error(span, "the loss does not use `out`, so it has no gradient");
+                    }
+                    self.net.loss = Loss::Custom(e);
+                }
+                _ => {
+                    let name = body.as_str();
+                    let bspan = Span::of(body.as_span());
+                    self.net.loss = match name {
+                        "mse" => Loss::Mse,
+                        "mse_mean" => Loss::MseMean,
+                        "sse" => Loss::Sse,
+                        "bce" => Loss::Bce,
+                        "ce" => Loss::Ce,
+                        _ => {
+                            let mut d = Diagnostic::new(bspan, format!("unknown loss `{name}`"));
+                            if let Some(s) = closest(name, Loss::BUILTIN_NAMES.into_iter()) {
+                                d.message.push_str(&format!("; did you mean `{s}`?"));
+                            }
+                            self.errors.push(d.with_note(
+                                "losses are `mse`, `mse_mean`, `sse`, `bce`, `ce`, or `loss E = expression` over `target` and `out`",
+                            ));
+                            Loss::Mse
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    fn activation(&mut self, act: Pair<'_, Rule>) -> Activation {
+        let mut it = act.into_inner();
+        let name = it.next().expect("activation name");
+        let arg = it.next();
+        let span = Span::of(name.as_span());
+        let n = name.as_str();
+        let slope = match &arg {
+            Some(a) => match read_number(a.as_str(), Span::of(a.as_span())) {
+                Ok(v) => Some(v),
+                Err(d) => {
+                    self.errors.push(d);
+                    Some(0.01)
+                }
+            },
+            None => None,
+        };
+        if n != "leaky_relu" {
+            if let Some(a) = &arg {
+                self.error(Span::of(a.as_span()), format!("activation `{n}` takes no parameter"));
+            }
+        }
+        match n {
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            "relu" => Activation::Relu,
+            "leaky_relu" => Activation::LeakyRelu(slope.unwrap_or(0.01)),
+            "identity" | "linear" => Activation::Identity,
+            "softplus" => Activation::Softplus,
+            "softmax" => Activation::Softmax,
+            _ => match self.decls.get(n).map(|d| d.kind) {
+                Some(Kind::Function(f)) => {
+                    let argc = self.net.functions[f as usize].args.len();
+                    if argc != 1 {
+                        self.error(
+                            span,
+                            format!("function `{n}` takes {argc} arguments; an activation takes exactly one"),
+                        );
+                    }
+                    Activation::User(f)
+                }
+                _ => {
+                    let fns: Vec<String> = self
+                        .net
+                        .functions
+                        .iter()
+                        .filter(|f| f.args.len() == 1)
+                        .map(|f| f.name.clone())
+                        .collect();
+                    let mut d = Diagnostic::new(span, format!("unknown activation `{n}`"));
+                    let candidates = Activation::BUILTIN_NAMES
+                        .iter()
+                        .copied()
+                        .chain(fns.iter().map(String::as_str));
+                    if let Some(s) = closest(n, candidates) {
+                        d.message.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    d = d.with_note(
+                        "activations are `sigmoid`, `tanh`, `relu`, `leaky_relu`, `identity`, `softplus`, `softmax`, or a one-argument `fn`",
+                    );
+                    self.errors.push(d);
+                    Activation::Identity
+                }
+            },
+        }
+    }
+
+    /// Refuses user functions that call themselves, directly or not.
+    fn check_recursion(&mut self, raw: &Raw<'_>) {
+        let n = self.net.functions.len();
+        let mut calls: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (i, f) in self.net.functions.iter().enumerate() {
+            collect_calls(&f.body, &mut calls[i]);
+        }
+        // 0 = unvisited, 1 = on the stack, 2 = done.
+        let mut state = vec![0u8; n];
+        let mut reported = vec![false; n];
+        for start in 0..n {
+            if state[start] != 0 {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = 1;
+            while let Some(&mut (f, ref mut next)) = stack.last_mut() {
+                if *next < calls[f].len() {
+                    let g = calls[f][*next] as usize;
+                    *next += 1;
+                    if state[g] == 1 {
+                        if !reported[g] {
+                            reported[g] = true;
+                            let cycle: Vec<&str> = stack
+                                .iter()
+                                .skip_while(|(h, _)| *h != g)
+                                .map(|(h, _)| self.net.functions[*h].name.as_str())
+                                .collect();
+                            let path = format!("{} → {}", cycle.join(" → "), self.net.functions[g].name);
+                            let span = raw.functions[g].3;
+                            self.errors.push(
+                                Diagnostic::new(
+                                    span,
+                                    format!("function `{}` is recursive ({path})", self.net.functions[g].name),
+                                )
+                                .with_note("a function may only call built-ins and other, non-recursive functions"),
+                            );
+                        }
+                    } else if state[g] == 0 {
+                        state[g] = 1;
+                        stack.push((g, 0));
+                    }
+                } else {
+                    state[f] = 2;
+                    stack.pop();
+                }
+            }
+        }
+    }
+
+    fn unknown_name(&self, name: &str, span: Span, allowed: &dyn Fn(Kind) -> bool) -> Diagnostic {
+        let candidates = self
+            .decls
+            .iter()
+            .filter(|(_, d)| allowed(d.kind))
+            .map(|(n, _)| n.as_str());
+        let mut d = Diagnostic::new(span, format!("unknown name `{name}`"));
+        if let Some(s) = closest(name, candidates) {
+            d.message.push_str(&format!("; did you mean `{s}`?"));
+        }
+        d.with_note(format!(
+            "declare it, e.g. `param {name} = 0.1`, `input {name} = 1` or `const {name} = 1`"
+        ))
+    }
+}
+
+fn first_inner_expr(custom: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    custom.into_inner().nth(1).map_or_else(|| unreachable_expr(), |p| p)
+}
+
+#[allow(clippy::panic)]
+fn unreachable_expr() -> Pair<'static, Rule> {
+    panic!("custom loss without an expression (this is a bug in chainrule)")
+}
+
+fn collect_calls(e: &Expr, out: &mut Vec<u32>) {
+    match e {
+        Expr::Num(_) | Expr::Var(_) => {}
+        Expr::Neg(a) => collect_calls(a, out),
+        Expr::Bin(_, a, b) => {
+            collect_calls(a, out);
+            collect_calls(b, out);
+        }
+        Expr::Call(f, args) => {
+            if let Func::User(u) = f {
+                if !out.contains(u) {
+                    out.push(*u);
+                }
+            }
+            args.iter().for_each(|a| collect_calls(a, out));
+        }
+    }
+}
+
+/// Whether `name` is a built-in function or activation.
+pub(crate) fn is_builtin_name(name: &str) -> bool {
+    Builtin::from_name(name).is_some() || Activation::BUILTIN_NAMES.contains(&name)
+}
+
+/// The candidate closest to `name`, if any is close enough to suggest.
+pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(name, c);
+        let better = match best {
+            None => true,
+            Some((s, b)) => score > s || (score == s && c < b),
+        };
+        if better {
+            best = Some((score, c));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.7).map(|(_, c)| c)
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Resolves names in a call, shared by every context.
+fn resolve_func(l: &Lowerer<'_>, name: &str, argc: usize, span: Span) -> Result<Func, Diagnostic> {
+    if let Some(b) = Builtin::from_name(name) {
+        let ar = b.arity();
+        if !ar.contains(&argc) {
+            let want = if ar.start() == ar.end() {
+                format!("{}", ar.start())
+            } else {
+                format!("{} or {}", ar.start(), ar.end())
+            };
+            return Err(Diagnostic::new(
+                span,
+                format!("`{name}` takes {want} argument{}, not {argc}", if want == "1" { "" } else { "s" }),
+            ));
+        }
+        return Ok(Func::Builtin(b));
+    }
+    match l.decls.get(name).map(|d| d.kind) {
+        Some(Kind::Function(f)) => {
+            let want = l.net.functions.get(f as usize).map_or(argc, |f| f.args.len());
+            if want != argc {
+                return Err(Diagnostic::new(
+                    span,
+                    format!("`{name}` takes {want} argument{}, not {argc}", if want == 1 { "" } else { "s" }),
+                ));
+            }
+            Ok(Func::User(f))
+        }
+        Some(k) => Err(Diagnostic::new(
+            span,
+            format!("`{name}` is {}, not a function", k.noun()),
+        )),
+        None => {
+            let mut d = Diagnostic::new(span, format!("unknown function `{name}`"));
+            let user: Vec<&str> = l
+                .decls
+                .iter()
+                .filter(|(_, d)| matches!(d.kind, Kind::Function(_)))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let cands = Builtin::ALL.iter().map(|b| b.name()).chain(user);
+            if let Some(s) = closest(name, cands) {
+                d.message.push_str(&format!("; did you mean `{s}`?"));
+            }
+            Err(d.with_note("functions are `exp`, `ln`, `sqrt`, `sigmoid`, `tanh`, `relu`, `leaky_relu`, `softplus`, `step`, or one defined with `fn`"))
+        }
+    }
+}
+
+fn scalar_sym(kind: Kind) -> Option<Sym> {
+    match kind {
+        Kind::Input(i) => Some(Sym::Input(i)),
+        Kind::Param(i) => Some(Sym::Param(i)),
+        Kind::Const(i) => Some(Sym::Const(i)),
+        _ => None,
+    }
+}
+
+/// Names inside a neuron's net input.
+struct NetResolver<'a, 's> {
+    l: &'a Lowerer<'s>,
+    layer: u32,
+    first_of_layer: u32,
+    this: u32,
+}
+
+impl Resolver for NetResolver<'_, '_> {
+    fn name(&self, name: &str, span: Span) -> Result<Sym, Diagnostic> {
+        let Some(decl) = self.l.decls.get(name) else {
+            let layer = self.layer;
+            let first = self.first_of_layer;
+            return Err(self.l.unknown_name(name, span, &|k| match k {
+                Kind::Neuron(n) => n < first && layer > 0,
+                k => scalar_sym(k).is_some(),
+            }));
+        };
+        match decl.kind {
+            Kind::Neuron(n) if n == self.this => Err(Diagnostic::new(
+                span,
+                format!("neuron `{name}` uses its own output"),
+            )
+            .with_note("a neuron may only use neurons of earlier layers")),
+            Kind::Neuron(n) if n >= self.first_of_layer => {
+                let same = self.l.neuron_layers.get(n as usize) == Some(&self.layer);
+                Err(Diagnostic::new(
+                    span,
+                    format!(
+                        "`{name}` is in {} layer; a neuron may only use neurons of earlier layers",
+                        if same { "the same" } else { "a later" }
+                    ),
+                ))
+            }
+            Kind::Neuron(n) => Ok(Sym::Out(n)),
+            Kind::Layer(_) | Kind::Function(_) => Err(Diagnostic::new(
+                span,
+                format!("`{name}` is {}, not a value", decl.kind.noun()),
+            )),
+            k => Ok(scalar_sym(k).expect("scalar kinds")),
+        }
+    }
+
+    fn func(&self, name: &str, argc: usize, span: Span) -> Result<Func, Diagnostic> {
+        resolve_func(self.l, name, argc, span)
+    }
+}
+
+/// Names inside a user function's body: its arguments and fixed numbers.
+struct FnResolver<'a, 's> {
+    l: &'a Lowerer<'s>,
+    args: &'a [String],
+}
+
+impl Resolver for FnResolver<'_, '_> {
+    fn name(&self, name: &str, span: Span) -> Result<Sym, Diagnostic> {
+        if let Some(k) = self.args.iter().position(|a| a == name) {
+            return Ok(Sym::Arg(k as u32));
+        }
+        match self.l.decls.get(name).map(|d| d.kind) {
+            Some(k) if scalar_sym(k).is_some() => Ok(scalar_sym(k).expect("scalar")),
+            Some(k) => Err(Diagnostic::new(
+                span,
+                format!("`{name}` is {}; a function body may use its arguments, inputs, params and consts", k.noun()),
+            )),
+            None => {
+                let args = self.args.iter().map(String::as_str);
+                let mut d = Diagnostic::new(span, format!("unknown name `{name}` in a function body"));
+                if let Some(s) = closest(name, args) {
+                    d.message.push_str(&format!("; did you mean `{s}`?"));
+                }
+                Err(d.with_note("a function body may use its arguments, inputs, params and consts"))
+            }
+        }
+    }
+
+    fn func(&self, name: &str, argc: usize, span: Span) -> Result<Func, Diagnostic> {
+        resolve_func(self.l, name, argc, span)
+    }
+}
+
+/// Names inside `loss E = …`: `target`, `out` and consts.
+struct LossResolver<'a, 's> {
+    l: &'a Lowerer<'s>,
+}
+
+impl Resolver for LossResolver<'_, '_> {
+    fn name(&self, name: &str, span: Span) -> Result<Sym, Diagnostic> {
+        match name {
+            "target" => return Ok(Sym::LossTarget),
+            "out" => return Ok(Sym::LossOut),
+            _ => {}
+        }
+        match self.l.decls.get(name).map(|d| d.kind) {
+            Some(Kind::Const(i)) => Ok(Sym::Const(i)),
+            _ => {
+                let mut d = Diagnostic::new(span, format!("unknown name `{name}` in the loss"));
+                if let Some(s) = closest(name, ["target", "out"].into_iter()) {
+                    d.message.push_str(&format!("; did you mean `{s}`?"));
+                }
+                Err(d.with_note("a custom loss may use `target`, `out`, numbers and consts"))
+            }
+        }
+    }
+
+    fn func(&self, name: &str, argc: usize, span: Span) -> Result<Func, Diagnostic> {
+        resolve_func(self.l, name, argc, span)
+    }
+}

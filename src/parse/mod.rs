@@ -1,0 +1,300 @@
+//! From text to a checked [`Network`]: the pest parser of
+//! `grammar/chainrule.pest`, the conversion of its errors into
+//! [`Diagnostic`]s, and the expression reader shared by network files and
+//! answers files. No pest type leaves this module and `lower`.
+
+mod lower;
+
+use std::cell::RefCell;
+use std::sync::LazyLock;
+
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::expr::{self, BinOp, Expr, Func, Sym};
+use crate::model::Network;
+
+pub use lower::lower;
+
+/// The pest parser generated from the grammar.
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/chainrule.pest"]
+pub(crate) struct NnParser;
+
+/// Deepest nesting of parentheses accepted; deeper input is refused with a
+/// located error instead of exhausting the stack.
+pub const MAX_NESTING: usize = 256;
+
+/// Largest source text accepted, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 64 << 20;
+
+/// Parses and checks a network file. `file` is the name used in messages.
+pub fn parse_network(file: &str, src: &str) -> Result<Network, Diagnostics> {
+    let pair = parse_rule(Rule::file, src).map_err(|d| Diagnostics::new(file, src, vec![d]))?;
+    lower(pair, src).map_err(|items| Diagnostics::new(file, src, items))
+}
+
+/// Runs the pest rule `rule` over all of `src`, after the checks that keep
+/// the parser within its stack.
+pub(crate) fn parse_rule(rule: Rule, src: &str) -> Result<Pair<'_, Rule>, Diagnostic> {
+    precheck(src)?;
+    pest::set_call_limit(Some(std::num::NonZeroUsize::new(50_000_000).expect("nonzero")));
+    let mut pairs = NnParser::parse(rule, src).map_err(|e| from_pest(&e, src))?;
+    pairs
+        .next()
+        .ok_or_else(|| Diagnostic::new(Span::new(0, 0), "empty parse (this is a bug in chainrule)"))
+}
+
+/// Refuses what would make the recursive-descent parser too deep, or that
+/// is not text: NUL bytes and parentheses nested past [`MAX_NESTING`].
+fn precheck(src: &str) -> Result<(), Diagnostic> {
+    if src.len() > MAX_SOURCE_BYTES {
+        return Err(Diagnostic::new(
+            Span::new(0, 0),
+            format!(
+                "the file is {} bytes, more than the limit of {} bytes",
+                src.len(),
+                MAX_SOURCE_BYTES
+            ),
+        ));
+    }
+    let mut depth = 0usize;
+    let mut in_comment = false;
+    for (i, b) in src.bytes().enumerate() {
+        match b {
+            b'\n' => in_comment = false,
+            _ if in_comment => {}
+            b'#' => in_comment = true,
+            0 => return Err(Diagnostic::new(Span::new(i, i + 1), "NUL byte in the text")),
+            b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Diagnostic::new(
+                        Span::new(i, i + 1),
+                        format!("parentheses nested more than {MAX_NESTING} deep"),
+                    )
+                    .with_note("split the expression with a user function (`fn`)"));
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Words for what the parser expected, by rule.
+fn describe(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::statement
+        | Rule::network_stmt
+        | Rule::input_stmt
+        | Rule::param_stmt
+        | Rule::const_stmt
+        | Rule::fn_stmt
+        | Rule::layer_stmt
+        | Rule::target_stmt
+        | Rule::loss_stmt
+        | Rule::rate_stmt
+        | Rule::kw_network
+        | Rule::kw_input
+        | Rule::kw_param
+        | Rule::kw_const
+        | Rule::kw_fn
+        | Rule::kw_layer
+        | Rule::kw_target
+        | Rule::kw_loss
+        | Rule::kw_rate => {
+            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss` or `rate`)"
+        }
+        Rule::assignment => "`name = number`",
+        Rule::ident => "a name",
+        Rule::number | Rule::signed_number => "a number",
+        Rule::string | Rule::string_inner => "a quoted title",
+        Rule::activation => "an activation",
+        Rule::neuron => "a neuron line like `h1 = w1*i1 + b1`",
+        Rule::fn_params => "argument names",
+        Rule::custom_loss => "a loss (`mse`, `mse_mean`, `sse`, `bce`, `ce`) or `E = expression`",
+        Rule::expr | Rule::expr_only | Rule::call | Rule::neg => "an expression",
+        Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow | Rule::infix => "an operator",
+        Rule::prefix | Rule::primary => "an expression",
+        Rule::claim => "a claim like `net_h1 = 0.3775`",
+        Rule::quantity => "a quantity name",
+        Rule::file | Rule::answers => "a statement",
+        Rule::WHITESPACE | Rule::COMMENT | Rule::ident_char => "white space",
+    }
+}
+
+/// Turns a pest error into a diagnostic that says, in words, what was
+/// expected and what was found.
+fn from_pest(e: &pest::error::Error<Rule>, src: &str) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found = found_at(src, pos);
+    let message = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut words: Vec<&str> = Vec::new();
+            for r in positives {
+                let w = describe(r);
+                if !words.contains(&w) && w != "white space" {
+                    words.push(w);
+                }
+            }
+            if words.is_empty() {
+                format!("unexpected {}", found.0)
+            } else {
+                format!("expected {}, found {}", join_or(&words), found.0)
+            }
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    Diagnostic::new(Span::new(pos, pos + found.1), message)
+}
+
+/// A description of the token at `pos` and its length in bytes.
+fn found_at(src: &str, pos: usize) -> (String, usize) {
+    let rest = src.get(pos..).unwrap_or("");
+    let Some(c) = rest.chars().next() else {
+        return ("end of file".to_string(), 0);
+    };
+    if c == '\n' || c == '\r' {
+        return ("end of line".to_string(), 0);
+    }
+    let len = if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+        rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.'))
+            .unwrap_or(rest.len())
+    } else {
+        c.len_utf8()
+    };
+    (format!("`{}`", &rest[..len]), len)
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub(crate) fn join_or(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [a] => a.to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+        .op(Op::infix(Rule::pow, Assoc::Right))
+});
+
+/// What a name or a call in an expression means, in the context at hand.
+pub(crate) trait Resolver {
+    /// The symbol `name` stands for, or a diagnostic at `span`.
+    fn name(&self, name: &str, span: Span) -> Result<Sym, Diagnostic>;
+    /// The function `name` with `argc` arguments, or a diagnostic at `span`.
+    fn func(&self, name: &str, argc: usize, span: Span) -> Result<Func, Diagnostic>;
+}
+
+/// Reads an `expr` pair into an [`Expr`]. Every problem is pushed to
+/// `errors`; the result is then meaningless but still a tree.
+pub(crate) fn read_expr(pair: Pair<'_, Rule>, res: &dyn Resolver, errors: &mut Vec<Diagnostic>) -> Expr {
+    let errs = RefCell::new(std::mem::take(errors));
+    let e = read_expr_inner(pair, res, &errs);
+    *errors = errs.into_inner();
+    e
+}
+
+fn read_expr_inner(pair: Pair<'_, Rule>, res: &dyn Resolver, errs: &RefCell<Vec<Diagnostic>>) -> Expr {
+    PRATT
+        .map_primary(|p| read_primary(p, res, errs))
+        .map_prefix(|_op, a| match a {
+            // A literal with a minus is a negative number: `-3` → Num(−3).
+            Expr::Num(x) => Expr::Num(-x),
+            a => Expr::Neg(Box::new(a)),
+        })
+        .map_infix(|a, op, b| {
+            let op = match op.as_rule() {
+                Rule::add => BinOp::Add,
+                Rule::sub => BinOp::Sub,
+                Rule::mul => BinOp::Mul,
+                Rule::div => BinOp::Div,
+                _ => BinOp::Pow,
+            };
+            Expr::bin(op, a, b)
+        })
+        .parse(pair.into_inner())
+}
+
+fn read_primary(p: Pair<'_, Rule>, res: &dyn Resolver, errs: &RefCell<Vec<Diagnostic>>) -> Expr {
+    let span = Span::of(p.as_span());
+    match p.as_rule() {
+        Rule::number => match read_number(p.as_str(), span) {
+            Ok(x) => Expr::Num(x),
+            Err(d) => {
+                errs.borrow_mut().push(d);
+                Expr::Num(0.0)
+            }
+        },
+        Rule::ident => match res.name(p.as_str(), span) {
+            Ok(s) => Expr::Var(s),
+            Err(d) => {
+                errs.borrow_mut().push(d);
+                Expr::Num(0.0)
+            }
+        },
+        Rule::call => {
+            let mut inner = p.into_inner();
+            let name = inner.next().expect("call has a name");
+            let args: Vec<Expr> = inner.map(|a| read_expr_inner(a, res, errs)).collect();
+            let nspan = Span::of(name.as_span());
+            match res.func(name.as_str(), args.len(), nspan) {
+                Ok(f) => expr::call(f, args),
+                Err(d) => {
+                    errs.borrow_mut().push(d);
+                    Expr::Num(0.0)
+                }
+            }
+        }
+        Rule::expr => read_expr_inner(p, res, errs),
+        _ => {
+            errs.borrow_mut().push(Diagnostic::new(
+                span,
+                "unexpected expression part (this is a bug in chainrule)",
+            ));
+            Expr::Num(0.0)
+        }
+    }
+}
+
+/// A number literal as f64; refuses literals that overflow.
+pub(crate) fn read_number(text: &str, span: Span) -> Result<f64, Diagnostic> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(Diagnostic::new(
+            span,
+            format!("the number `{text}` is too large for a 64-bit float"),
+        )),
+    }
+}
+
+/// Parses a standalone expression with the names of `res` (plain printer
+/// round trips, formulas of answers files).
+pub(crate) fn parse_expr_with(src: &str, res: &dyn Resolver) -> Result<Expr, Vec<Diagnostic>> {
+    let pair = parse_rule(Rule::expr_only, src).map_err(|d| vec![d])?;
+    let expr_pair = pair
+        .into_inner()
+        .next()
+        .ok_or_else(|| vec![Diagnostic::new(Span::new(0, 0), "expected an expression")])?;
+    let mut errors = Vec::new();
+    let e = read_expr(expr_pair, res, &mut errors);
+    if errors.is_empty() {
+        Ok(e)
+    } else {
+        Err(errors)
+    }
+}

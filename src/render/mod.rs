@@ -1,0 +1,4 @@
+//! Output formats. Each reads the [`crate::solution::Solution`]; none
+//! computes anything of its own.
+
+pub mod json;
