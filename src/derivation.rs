@@ -187,7 +187,12 @@ impl Builder<'_> {
     }
 
     /// Evaluates `e` for `quantity`; non-finite values are errors.
-    fn eval(&self, e: &Expr, quantity: &dyn Fn() -> String, span: Option<Span>) -> Result<f64, EvalError> {
+    fn eval(
+        &self,
+        e: &Expr,
+        quantity: &dyn Fn() -> String,
+        span: Option<Span>,
+    ) -> Result<f64, EvalError> {
         let v = eval(e, &|s| self.value_of(s), &self.net.functions);
         if v.is_finite() {
             Ok(self.r(v))
@@ -222,7 +227,13 @@ impl Builder<'_> {
         }
     }
 
-    fn check(&self, v: f64, quantity: &dyn Fn() -> String, e: &Expr, span: Option<Span>) -> Result<f64, EvalError> {
+    fn check(
+        &self,
+        v: f64,
+        quantity: &dyn Fn() -> String,
+        e: &Expr,
+        span: Option<Span>,
+    ) -> Result<f64, EvalError> {
         if v.is_finite() {
             Ok(self.r(v))
         } else {
@@ -248,7 +259,7 @@ fn index_uses(net: &Network, terms: &[Vec<(bool, &Expr)>]) -> Uses {
     let mut fn_syms: Vec<Vec<Sym>> = Vec::with_capacity(net.functions.len());
     for f in &net.functions {
         let mut v = Vec::new();
-        collect_syms(&f.body, net, &fn_syms, &mut v);
+        collect_syms(&f.body, &fn_syms, &mut v);
         fn_syms.push(v);
     }
     // The function list is in declaration order; a body may call a function
@@ -258,14 +269,14 @@ fn index_uses(net: &Network, terms: &[Vec<(bool, &Expr)>]) -> Uses {
         .iter()
         .map(|f| {
             let mut v = Vec::new();
-            collect_syms(&f.body, net, &fn_syms, &mut v);
+            collect_syms(&f.body, &fn_syms, &mut v);
             v
         })
         .collect();
     for (y, ts) in terms.iter().enumerate() {
         for (ti, (_, t)) in ts.iter().enumerate() {
             let mut syms = Vec::new();
-            collect_syms(t, net, &fn_syms, &mut syms);
+            collect_syms(t, &fn_syms, &mut syms);
             for s in syms {
                 let list = match s {
                     Sym::Param(p) => &mut uses.params[p as usize],
@@ -287,7 +298,7 @@ fn index_uses(net: &Network, terms: &[Vec<(bool, &Expr)>]) -> Uses {
 }
 
 /// Symbols of `e`, looking into user functions (whose symbols are in `fn_syms`).
-fn collect_syms(e: &Expr, net: &Network, fn_syms: &[Vec<Sym>], out: &mut Vec<Sym>) {
+fn collect_syms(e: &Expr, fn_syms: &[Vec<Sym>], out: &mut Vec<Sym>) {
     match e {
         Expr::Num(_) => {}
         Expr::Var(s) => {
@@ -295,10 +306,10 @@ fn collect_syms(e: &Expr, net: &Network, fn_syms: &[Vec<Sym>], out: &mut Vec<Sym
                 out.push(*s)
             }
         }
-        Expr::Neg(a) => collect_syms(a, net, fn_syms, out),
+        Expr::Neg(a) => collect_syms(a, fn_syms, out),
         Expr::Bin(_, a, b) => {
-            collect_syms(a, net, fn_syms, out);
-            collect_syms(b, net, fn_syms, out);
+            collect_syms(a, fn_syms, out);
+            collect_syms(b, fn_syms, out);
         }
         Expr::Call(f, args) => {
             if let expr::Func::User(u) = f {
@@ -310,7 +321,7 @@ fn collect_syms(e: &Expr, net: &Network, fn_syms: &[Vec<Sym>], out: &mut Vec<Sym
                     }
                 }
             }
-            args.iter().for_each(|a| collect_syms(a, net, fn_syms, out));
+            args.iter().for_each(|a| collect_syms(a, fn_syms, out));
         }
     }
 }
@@ -321,7 +332,11 @@ fn diff_terms(terms: &[(bool, &Expr)], which: &[usize], v: Sym, net: &Network) -
     for &i in which {
         let (neg, t) = terms[i];
         let d = diff::differentiate(t, v, &net.functions);
-        acc = if neg { expr::sub(acc, d) } else { expr::add(acc, d) };
+        acc = if neg {
+            expr::sub(acc, d)
+        } else {
+            expr::add(acc, d)
+        };
     }
     acc
 }
@@ -343,7 +358,8 @@ pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
     };
     forward(&mut b)?;
 
-    let terms: Vec<Vec<(bool, &Expr)>> = net.neurons.iter().map(|x| x.net.additive_terms()).collect();
+    let terms: Vec<Vec<(bool, &Expr)>> =
+        net.neurons.iter().map(|x| x.net.additive_terms()).collect();
     let uses = index_uses(net, &terms);
     let outputs = net.outputs();
     let mut grads: Vec<Option<NeuronGrad>> = vec![None; n];
@@ -372,7 +388,13 @@ pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
                 for (y, which) in &uses.outs[x as usize] {
                     let yn = *y as usize;
                     let sym = diff_terms(&terms[yn], which, Sym::Out(x), net);
-                    let q = || format!("∂{}/∂{}", b.names.plain(Sym::Net(*y)), b.names.plain(Sym::Out(x)));
+                    let q = || {
+                        format!(
+                            "∂{}/∂{}",
+                            b.names.plain(Sym::Net(*y)),
+                            b.names.plain(Sym::Out(x))
+                        )
+                    };
                     let fv = b.eval(&sym, &q, Some(net.neurons[yn].span))?;
                     let delta = grads[yn].as_ref().map_or(0.0, |g| g.delta);
                     let value = b.r(delta * fv);
@@ -405,7 +427,13 @@ pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
                     let mut delta = 0.0;
                     for (k, j) in layer.neurons.clone().enumerate() {
                         let sym = diff::softmax_derivative(j, x);
-                        let q = || format!("∂{}/∂{}", b.names.plain(Sym::Out(j)), b.names.plain(Sym::Net(x)));
+                        let q = || {
+                            format!(
+                                "∂{}/∂{}",
+                                b.names.plain(Sym::Out(j)),
+                                b.names.plain(Sym::Net(x))
+                            )
+                        };
                         let v = b.eval(&sym, &q, span)?;
                         delta += b.r(d_outs[k].1 * v);
                         col.push(Factor {
@@ -420,7 +448,13 @@ pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
                 }
                 act => {
                     let (sym, rule) = diff::activation_derivative(act, x, &net.functions);
-                    let q = || format!("∂{}/∂{}", b.names.plain(Sym::Out(x)), b.names.plain(Sym::Net(x)));
+                    let q = || {
+                        format!(
+                            "∂{}/∂{}",
+                            b.names.plain(Sym::Out(x)),
+                            b.names.plain(Sym::Net(x))
+                        )
+                    };
                     let v = b.eval(&sym, &q, span)?;
                     let f = Factor {
                         of: Sym::Out(x),
@@ -442,7 +476,10 @@ pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
             });
         }
     }
-    let neurons: Vec<NeuronGrad> = grads.into_iter().map(|g| g.expect("every neuron visited")).collect();
+    let neurons: Vec<NeuronGrad> = grads
+        .into_iter()
+        .map(|g| g.expect("every neuron visited"))
+        .collect();
 
     let mut params = Vec::with_capacity(net.params.len());
     for (p, param) in net.params.iter().enumerate() {
@@ -470,7 +507,12 @@ pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
         let q = || format!("∂E_total/∂{}", param.name);
         let value = b.check(sum, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
         let q = || format!("{}⁺", param.name);
-        let updated = b.check(param.value - net.rate * value, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
+        let updated = b.check(
+            param.value - net.rate * value,
+            &q,
+            &Expr::Var(Sym::Param(p as u32)),
+            Some(param.span),
+        )?;
         params.push(ParamGrad {
             terms: edges,
             value,
@@ -501,7 +543,11 @@ fn forward(b: &mut Builder<'_>) -> Result<(), EvalError> {
                 .clone()
                 .map(|k| b.fw.net[k as usize])
                 .fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = layer.neurons.clone().map(|k| (b.fw.net[k as usize] - m).exp()).sum();
+            let sum: f64 = layer
+                .neurons
+                .clone()
+                .map(|k| (b.fw.net[k as usize] - m).exp())
+                .sum();
             for x in layer.neurons.clone() {
                 let v = (b.fw.net[x as usize] - m).exp() / sum;
                 b.fw.out[x as usize] = b.r(v);

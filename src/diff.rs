@@ -158,12 +158,20 @@ pub fn activation_derivative(act: Activation, n: u32, fns: &[Function]) -> (Expr
     match act {
         // ∂out/∂net = out·(1 − out)
         Activation::Sigmoid => (
-            Expr::bin(BinOp::Mul, out.clone(), Expr::bin(BinOp::Sub, Expr::Num(1.0), out)),
+            Expr::bin(
+                BinOp::Mul,
+                out.clone(),
+                Expr::bin(BinOp::Sub, Expr::Num(1.0), out),
+            ),
             Rule::Activation("sigmoid"),
         ),
         // ∂out/∂net = 1 − out²
         Activation::Tanh => (
-            Expr::bin(BinOp::Sub, Expr::Num(1.0), Expr::bin(BinOp::Pow, out, Expr::Num(2.0))),
+            Expr::bin(
+                BinOp::Sub,
+                Expr::Num(1.0),
+                Expr::bin(BinOp::Pow, out, Expr::Num(2.0)),
+            ),
             Rule::Activation("tanh"),
         ),
         Activation::Relu => (call(Builtin::Step, vec![net]), Rule::Activation("relu")),
@@ -173,10 +181,16 @@ pub fn activation_derivative(act: Activation, n: u32, fns: &[Function]) -> (Expr
         ),
         Activation::Identity => (Expr::Num(1.0), Rule::Activation("identity")),
         // ∂out/∂net = σ(net)
-        Activation::Softplus => (call(Builtin::Sigmoid, vec![net]), Rule::Activation("softplus")),
+        Activation::Softplus => (
+            call(Builtin::Sigmoid, vec![net]),
+            Rule::Activation("softplus"),
+        ),
         Activation::User(f) => {
             let body = inline(f, &[net], fns);
-            (differentiate(&body, Sym::Net(n), fns), Rule::Activation("fn"))
+            (
+                differentiate(&body, Sym::Net(n), fns),
+                Rule::Activation("fn"),
+            )
         }
         // Whole-layer: see `softmax_derivative`.
         Activation::Softmax => (Expr::Num(1.0), Rule::Softmax),
@@ -187,7 +201,11 @@ pub fn activation_derivative(act: Activation, n: u32, fns: &[Function]) -> (Expr
 pub fn softmax_derivative(j: u32, k: u32) -> Expr {
     let oj = Expr::Var(Sym::Out(j));
     if j == k {
-        Expr::bin(BinOp::Mul, oj.clone(), Expr::bin(BinOp::Sub, Expr::Num(1.0), oj))
+        Expr::bin(
+            BinOp::Mul,
+            oj.clone(),
+            Expr::bin(BinOp::Sub, Expr::Num(1.0), oj),
+        )
     } else {
         Expr::Neg(Box::new(Expr::bin(BinOp::Mul, oj, Expr::Var(Sym::Out(k)))))
     }

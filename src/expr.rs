@@ -455,11 +455,23 @@ impl Expr {
             },
             Expr::Neg(a) => {
                 s.push('-');
-                let paren = a.latex_prec(style) <= P_NEG && !matches!(**a, Expr::Bin(BinOp::Div, ..))
+                let paren = a.latex_prec(style) <= P_NEG
+                    && !matches!(**a, Expr::Bin(BinOp::Div, ..))
                     || matches!(**a, Expr::Bin(BinOp::Add | BinOp::Sub, ..));
                 latex_wrap(a, paren, style, s);
             }
             Expr::Bin(BinOp::Div, a, b) => {
+                // (−a)/b is written −a/b as a fraction with the sign in front.
+                if let Expr::Neg(inner) = &**a {
+                    s.push('-');
+                    return Expr::bin(BinOp::Div, (**inner).clone(), (**b).clone())
+                        .write_latex(style, s);
+                }
+                if let Some(x) = a.as_num().filter(|x| *x < 0.0) {
+                    s.push('-');
+                    return Expr::bin(BinOp::Div, Expr::Num(-x), (**b).clone())
+                        .write_latex(style, s);
+                }
                 s.push_str("\\frac{");
                 a.write_latex(style, s);
                 s.push_str("}{");
@@ -547,7 +559,8 @@ impl Expr {
                                     let _ = write!(s, "\\{name}");
                                 }
                                 _ => {
-                                    let _ = write!(s, "\\operatorname{{{}}}", name.replace('_', "\\_"));
+                                    let _ =
+                                        write!(s, "\\operatorname{{{}}}", name.replace('_', "\\_"));
                                 }
                             },
                             Func::User(_) => {
@@ -604,6 +617,16 @@ fn split_coeff(e: Expr) -> (f64, Option<Expr>) {
             let (k, r) = split_coeff(*b);
             (c * k, r)
         }
+        // (k·a)/b = k·(a/b)
+        Expr::Bin(BinOp::Div, a, b) => {
+            let original = Expr::Bin(BinOp::Div, a.clone(), b.clone());
+            let (k, r) = split_coeff(*a);
+            if k == 1.0 {
+                (1.0, Some(original))
+            } else {
+                (k, Some(div(r.unwrap_or(Expr::Num(1.0)), *b)))
+            }
+        }
         other => (1.0, Some(other)),
     }
 }
@@ -623,6 +646,10 @@ pub fn neg(a: Expr) -> Expr {
     match a {
         Expr::Num(x) => Expr::Num(-x + 0.0),
         Expr::Neg(inner) => *inner,
+        // −(a/b) = (−a)/b, printed `-a/b`
+        Expr::Bin(BinOp::Div, a, b) if !matches!(*a, Expr::Bin(BinOp::Add | BinOp::Sub, ..)) => {
+            Expr::Bin(BinOp::Div, Box::new(neg(*a)), b)
+        }
         Expr::Bin(BinOp::Mul, c, r) if c.as_num().is_some() => {
             with_coeff(-c.as_num().unwrap_or(1.0), Some(*r))
         }
@@ -684,8 +711,7 @@ pub fn div(a: Expr, b: Expr) -> Expr {
         (Expr::Num(z), _) if z == 0.0 => Expr::Num(0.0),
         (a, Expr::Num(o)) if o == 1.0 => a,
         (a, Expr::Num(o)) if o == -1.0 => neg(a),
-        (Expr::Neg(a), b) => neg(div(*a, b)),
-        (Expr::Num(c), b) if c < 0.0 => neg(div(Expr::Num(-c), b)),
+        (Expr::Num(c), b) if c < 0.0 => Expr::bin(BinOp::Div, neg(Expr::Num(-c)), b),
         (a, b) => Expr::bin(BinOp::Div, a, b),
     }
 }

@@ -15,8 +15,8 @@ pub mod model;
 pub mod notation;
 pub mod parse;
 
+pub mod cli;
 pub mod eval;
 pub mod number;
 pub mod render;
 pub mod solution;
-pub mod cli;

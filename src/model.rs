@@ -158,9 +158,7 @@ pub struct Network {
 impl Network {
     /// The neurons of the last layer.
     pub fn outputs(&self) -> std::ops::Range<u32> {
-        self.layers
-            .last()
-            .map_or(0..0, |l| l.neurons.clone())
+        self.layers.last().map_or(0..0, |l| l.neurons.clone())
     }
 
     /// The layer of neuron `n`.

@@ -42,9 +42,30 @@ impl Notation {
 }
 
 const GREEK: [&str; 24] = [
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "varepsilon",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+    "varepsilon",
 ];
 
 /// The LaTeX of a word: a Greek letter's command, else the word itself.
@@ -53,7 +74,13 @@ fn latex_word(w: &str) -> String {
     if GREEK.contains(&lower.as_str()) {
         let cap = w.chars().next().is_some_and(|c| c.is_ascii_uppercase());
         // Capital Greek letters that look like Latin ones have no command.
-        if cap && !["Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"].contains(&w) {
+        if cap
+            && ![
+                "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
+                "Omega",
+            ]
+            .contains(&w)
+        {
             return w.to_string();
         }
         return format!("\\{w}");
@@ -93,7 +120,11 @@ pub fn latex_name(name: &str) -> String {
         let sub = match parts.as_slice() {
             [] => return base,
             [one] => latex_sub(one),
-            many => many.iter().map(|p| latex_word(p)).collect::<Vec<_>>().join(","),
+            many => many
+                .iter()
+                .map(|p| latex_word(p))
+                .collect::<Vec<_>>()
+                .join(","),
         };
         return format!("{base}_{{{sub}}}");
     }

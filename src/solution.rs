@@ -18,7 +18,11 @@ pub struct Solution<'a> {
 
 impl<'a> Solution<'a> {
     /// Derives `net` with `opts`.
-    pub fn new(net: &'a Network, opts: derivation::Options, notation: Notation) -> Result<Solution<'a>, EvalError> {
+    pub fn new(
+        net: &'a Network,
+        opts: derivation::Options,
+        notation: Notation,
+    ) -> Result<Solution<'a>, EvalError> {
         Ok(Solution {
             net,
             derivation: derivation::derive(net, opts)?,
@@ -47,7 +51,11 @@ impl<'a> Solution<'a> {
     /// `\frac{\partial E_{total}}{\partial out_{o_1}}` in the page's notation.
     pub fn partial_latex(&self, of: Sym, wrt: Sym) -> String {
         let n = self.names();
-        format!("\\frac{{\\partial {}}}{{\\partial {}}}", n.latex(of), n.latex(wrt))
+        format!(
+            "\\frac{{\\partial {}}}{{\\partial {}}}",
+            n.latex(of),
+            n.latex(wrt)
+        )
     }
 
     /// The plain form of ∂E_total/∂out_X of a hidden neuron as a sum over the

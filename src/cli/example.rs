@@ -3,7 +3,7 @@
 use super::Failure;
 
 /// The bundled examples: name and text.
-pub const EXAMPLES: &[(&str, &str)] = &[("mazur", include_str!("../../examples/mazur.nn"))];
+pub(crate) const EXAMPLES: &[(&str, &str)] = &[("mazur", include_str!("../../examples/mazur.nn"))];
 
 /// Arguments of `example`.
 #[derive(clap::Args, Debug)]
@@ -34,7 +34,11 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 let names: Vec<&str> = EXAMPLES.iter().map(|(n, _)| *n).collect();
                 Err(Failure::Input(format!(
                     "chainrule: no example called `{name}`; the examples are {}\n",
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )))
             }
         },

@@ -94,8 +94,8 @@ pub(crate) fn read_source(path: &Path) -> Result<Source, Failure> {
             .map_err(|e| anyhow::anyhow!("reading standard input: {e}"))?;
         ("<stdin>".to_string(), buf)
     } else {
-        let bytes = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         (path.display().to_string(), bytes)
     };
     match String::from_utf8(bytes) {

@@ -103,10 +103,6 @@ pub fn lower(file: Pair<'_, Rule>, src: &str) -> Result<Network, Vec<Diagnostic>
     }
 }
 
-fn first_inner(p: Pair<'_, Rule>) -> Pair<'_, Rule> {
-    p.into_inner().next().expect("grammar guarantees a child")
-}
-
 impl<'s> Lowerer<'s> {
     fn at(&self, span: Span) -> String {
         let (line, col) = line_col(self.src, span.start);
@@ -121,7 +117,10 @@ impl<'s> Lowerer<'s> {
     /// duplicates. Returns whether it was declared.
     fn declare(&mut self, name: &str, span: Span, kind: Kind) -> bool {
         if KEYWORDS.contains(&name) {
-            self.error(span, format!("`{name}` is a keyword and cannot be used as a name"));
+            self.error(
+                span,
+                format!("`{name}` is a keyword and cannot be used as a name"),
+            );
             return false;
         }
         if is_builtin_name(name) {
@@ -173,7 +172,9 @@ impl<'s> Lowerer<'s> {
                 Rule::input_stmt | Rule::param_stmt | Rule::const_stmt => {
                     let rule = stmt.as_rule();
                     for a in stmt.into_inner().skip(1) {
-                        let Some((name, nspan, value)) = self.assignment(a) else { continue };
+                        let Some((name, nspan, value)) = self.assignment(a) else {
+                            continue;
+                        };
                         let list = match rule {
                             Rule::input_stmt => &self.net.inputs,
                             Rule::param_stmt => &self.net.params,
@@ -186,7 +187,11 @@ impl<'s> Lowerer<'s> {
                             _ => Kind::Const(idx),
                         };
                         if self.declare(&name, nspan, kind) {
-                            let s = Scalar { name, value, span: nspan };
+                            let s = Scalar {
+                                name,
+                                value,
+                                span: nspan,
+                            };
                             match rule {
                                 Rule::input_stmt => self.net.inputs.push(s),
                                 Rule::param_stmt => self.net.params.push(s),
@@ -215,13 +220,17 @@ impl<'s> Lowerer<'s> {
                         if args.contains(&a) {
                             self.error(aspan, format!("argument `{a}` is named twice"));
                         } else if is_builtin_name(&a) || KEYWORDS.contains(&a.as_str()) {
-                            self.error(aspan, format!("`{a}` is a built-in name and cannot name an argument"));
+                            self.error(
+                                aspan,
+                                format!("`{a}` is a built-in name and cannot name an argument"),
+                            );
                         }
                         args.push(a);
                     }
                     let idx = raw.functions.len() as u32;
                     if self.declare(name.as_str(), nspan, Kind::Function(idx)) {
-                        raw.functions.push((name.as_str().to_string(), args, body, nspan));
+                        raw.functions
+                            .push((name.as_str().to_string(), args, body, nspan));
                     }
                 }
                 Rule::layer_stmt => {
@@ -394,7 +403,10 @@ impl<'s> Lowerer<'s> {
                         .with_note("targets belong to the neurons of the last layer"),
                     );
                 }
-                Some(k) => self.error(span, format!("target on `{name}`, which is {}, not a neuron", k.noun())),
+                Some(k) => self.error(
+                    span,
+                    format!("target on `{name}`, which is {}, not a neuron", k.noun()),
+                ),
                 None => {
                     let names: Vec<&str> = outputs
                         .clone()
@@ -411,8 +423,14 @@ impl<'s> Lowerer<'s> {
         for n in outputs {
             if self.net.targets[n as usize].is_none() {
                 let neuron = &self.net.neurons[n as usize];
-                let d = Diagnostic::new(neuron.span, format!("output `{}` has no target", neuron.name))
-                    .with_note(format!("add `target {} = 0.5` (with its value)", neuron.name));
+                let d = Diagnostic::new(
+                    neuron.span,
+                    format!("output `{}` has no target", neuron.name),
+                )
+                .with_note(format!(
+                    "add `target {} = 0.5` (with its value)",
+                    neuron.name
+                ));
                 self.errors.push(d);
             }
         }
@@ -474,7 +492,10 @@ impl<'s> Lowerer<'s> {
         };
         if n != "leaky_relu" {
             if let Some(a) = &arg {
-                self.error(Span::of(a.as_span()), format!("activation `{n}` takes no parameter"));
+                self.error(
+                    Span::of(a.as_span()),
+                    format!("activation `{n}` takes no parameter"),
+                );
             }
         }
         match n {
@@ -550,7 +571,8 @@ impl<'s> Lowerer<'s> {
                                 .skip_while(|(h, _)| *h != g)
                                 .map(|(h, _)| self.net.functions[*h].name.as_str())
                                 .collect();
-                            let path = format!("{} → {}", cycle.join(" → "), self.net.functions[g].name);
+                            let path =
+                                format!("{} → {}", cycle.join(" → "), self.net.functions[g].name);
                             let span = raw.functions[g].3;
                             self.errors.push(
                                 Diagnostic::new(
@@ -589,12 +611,10 @@ impl<'s> Lowerer<'s> {
 }
 
 fn first_inner_expr(custom: Pair<'_, Rule>) -> Pair<'_, Rule> {
-    custom.into_inner().nth(1).map_or_else(|| unreachable_expr(), |p| p)
-}
-
-#[allow(clippy::panic)]
-fn unreachable_expr() -> Pair<'static, Rule> {
-    panic!("custom loss without an expression (this is a bug in chainrule)")
+    custom
+        .into_inner()
+        .nth(1)
+        .expect("the grammar gives a custom loss an expression")
 }
 
 fn collect_calls(e: &Expr, out: &mut Vec<u32>) {
@@ -622,7 +642,10 @@ pub(crate) fn is_builtin_name(name: &str) -> bool {
 }
 
 /// The candidate closest to `name`, if any is close enough to suggest.
-pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(name, c);
@@ -664,18 +687,28 @@ fn resolve_func(l: &Lowerer<'_>, name: &str, argc: usize, span: Span) -> Result<
             };
             return Err(Diagnostic::new(
                 span,
-                format!("`{name}` takes {want} argument{}, not {argc}", if want == "1" { "" } else { "s" }),
+                format!(
+                    "`{name}` takes {want} argument{}, not {argc}",
+                    if want == "1" { "" } else { "s" }
+                ),
             ));
         }
         return Ok(Func::Builtin(b));
     }
     match l.decls.get(name).map(|d| d.kind) {
         Some(Kind::Function(f)) => {
-            let want = l.net.functions.get(f as usize).map_or(argc, |f| f.args.len());
+            let want = l
+                .net
+                .functions
+                .get(f as usize)
+                .map_or(argc, |f| f.args.len());
             if want != argc {
                 return Err(Diagnostic::new(
                     span,
-                    format!("`{name}` takes {want} argument{}, not {argc}", if want == 1 { "" } else { "s" }),
+                    format!(
+                        "`{name}` takes {want} argument{}, not {argc}",
+                        if want == 1 { "" } else { "s" }
+                    ),
                 ));
             }
             Ok(Func::User(f))

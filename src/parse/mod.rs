@@ -18,10 +18,15 @@ use crate::model::Network;
 
 pub use lower::lower;
 
-/// The pest parser generated from the grammar.
-#[derive(pest_derive::Parser)]
-#[grammar = "grammar/chainrule.pest"]
-pub(crate) struct NnParser;
+mod generated {
+    // The grammar's rules are documented in the grammar file itself.
+    #![allow(missing_docs)]
+    /// The pest parser generated from the grammar.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/chainrule.pest"]
+    pub(crate) struct NnParser;
+}
+pub(crate) use generated::{NnParser, Rule};
 
 /// Deepest nesting of parentheses accepted; deeper input is refused with a
 /// located error instead of exhausting the stack.
@@ -40,7 +45,9 @@ pub fn parse_network(file: &str, src: &str) -> Result<Network, Diagnostics> {
 /// the parser within its stack.
 pub(crate) fn parse_rule(rule: Rule, src: &str) -> Result<Pair<'_, Rule>, Diagnostic> {
     precheck(src)?;
-    pest::set_call_limit(Some(std::num::NonZeroUsize::new(50_000_000).expect("nonzero")));
+    pest::set_call_limit(Some(
+        std::num::NonZeroUsize::new(50_000_000).expect("nonzero"),
+    ));
     let mut pairs = NnParser::parse(rule, src).map_err(|e| from_pest(&e, src))?;
     pairs
         .next()
@@ -202,14 +209,22 @@ pub(crate) trait Resolver {
 
 /// Reads an `expr` pair into an [`Expr`]. Every problem is pushed to
 /// `errors`; the result is then meaningless but still a tree.
-pub(crate) fn read_expr(pair: Pair<'_, Rule>, res: &dyn Resolver, errors: &mut Vec<Diagnostic>) -> Expr {
+pub(crate) fn read_expr(
+    pair: Pair<'_, Rule>,
+    res: &dyn Resolver,
+    errors: &mut Vec<Diagnostic>,
+) -> Expr {
     let errs = RefCell::new(std::mem::take(errors));
     let e = read_expr_inner(pair, res, &errs);
     *errors = errs.into_inner();
     e
 }
 
-fn read_expr_inner(pair: Pair<'_, Rule>, res: &dyn Resolver, errs: &RefCell<Vec<Diagnostic>>) -> Expr {
+fn read_expr_inner(
+    pair: Pair<'_, Rule>,
+    res: &dyn Resolver,
+    errs: &RefCell<Vec<Diagnostic>>,
+) -> Expr {
     PRATT
         .map_primary(|p| read_primary(p, res, errs))
         .map_prefix(|_op, a| match a {
@@ -282,6 +297,7 @@ pub(crate) fn read_number(text: &str, span: Span) -> Result<f64, Diagnostic> {
     }
 }
 
+#[allow(dead_code)] // used by `check` and the tests
 /// Parses a standalone expression with the names of `res` (plain printer
 /// round trips, formulas of answers files).
 pub(crate) fn parse_expr_with(src: &str, res: &dyn Resolver) -> Result<Expr, Vec<Diagnostic>> {

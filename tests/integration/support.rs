@@ -1,0 +1,89 @@
+//! A small builder that runs the real `chainrule` binary.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// The output of one run.
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A run of `chainrule` with arguments and optional standard input.
+#[derive(Default)]
+pub struct Test {
+    args: Vec<String>,
+    stdin: Option<String>,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test::default()
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Test {
+        self.args
+            .extend(args.into_iter().map(|s| s.as_ref().to_string()));
+        self
+    }
+
+    pub fn stdin(mut self, s: &str) -> Test {
+        self.stdin = Some(s.to_string());
+        self
+    }
+
+    #[allow(dead_code)]
+    pub fn current_dir(mut self, d: &std::path::Path) -> Test {
+        self.dir = Some(d.to_path_buf());
+        self
+    }
+
+    pub fn run(self) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chainrule"));
+        cmd.args(&self.args)
+            .current_dir(
+                self.dir
+                    .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+            )
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("chainrule runs");
+        if let Some(input) = &self.stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
+        } else {
+            drop(child.stdin.take());
+        }
+        let out = child.wait_with_output().expect("chainrule finishes");
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs and asserts the exit status; returns the run.
+    pub fn status(self, code: i32) -> Run {
+        let r = self.run();
+        assert_eq!(
+            r.status, code,
+            "exit status\nstdout:\n{}\nstderr:\n{}",
+            r.stdout, r.stderr
+        );
+        r
+    }
+}
+
+/// Asserts |a − b| ≤ tol.
+#[allow(dead_code)]
+pub fn close(a: f64, b: f64, tol: f64) {
+    assert!((a - b).abs() <= tol, "{a} vs {b} (tolerance {tol})");
+}
