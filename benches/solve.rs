@@ -1,1 +1,2 @@
+//! Benchmarks (see the README).
 fn main() {}
