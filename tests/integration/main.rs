@@ -1,4 +1,7 @@
 //! The integration tests: one binary, a module per feature.
 
+// Test helpers are `pub` for the sibling modules of this one binary.
+#![allow(unreachable_pub)]
+
 mod cli;
 mod support;
