@@ -3,6 +3,7 @@
 //! [`Diagnostic`]s, and the expression reader shared by network files and
 //! answers files. No pest type leaves this module and `lower`.
 
+mod formula;
 mod lower;
 
 use std::cell::RefCell;
@@ -16,6 +17,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::expr::{self, BinOp, Expr, Func, Sym};
 use crate::model::Network;
 
+pub use formula::{parse_formula, quantity_names, resolve_quantity};
 pub use lower::lower;
 
 mod generated {
@@ -297,7 +299,6 @@ pub(crate) fn read_number(text: &str, span: Span) -> Result<f64, Diagnostic> {
     }
 }
 
-#[allow(dead_code)] // used by `check` and the tests
 /// Parses a standalone expression with the names of `res` (plain printer
 /// round trips, formulas of answers files).
 pub(crate) fn parse_expr_with(src: &str, res: &dyn Resolver) -> Result<Expr, Vec<Diagnostic>> {

@@ -91,3 +91,31 @@ fn output_is_deterministic() {
         .stdout;
     assert_eq!(a, b);
 }
+
+#[test]
+fn plain_formulas_parse_back() {
+    let text = std::fs::read_to_string("examples/mazur.nn").unwrap();
+    let net = chainrule::parse::parse_network("mazur.nn", &text).unwrap();
+    let names = chainrule::notation::NetNames::new(&net, Default::default());
+    for src in [
+        "-(target_o1 - out_o1)",
+        "out_o1*(1 - out_o1)",
+        "-w1^2",
+        "(out_o1 - target_o1)*out_o1*(1 - out_o1)*out_h1",
+        "-2*(target_o1 - out_o1)",
+        "2^3^w1",
+        "(2^3)^w1",
+        "w2 - (w3 - w4)",
+        "-target_o1/out_o1",
+        "sigmoid(net_h1)*(1 - sigmoid(net_h1))",
+        "step(net_h1, 0.2) + 1e-7",
+        "w1*(-3) - (-w2)",
+    ] {
+        let e =
+            chainrule::parse::parse_formula(&net, src).unwrap_or_else(|d| panic!("{src}: {d:?}"));
+        let printed = e.plain(&names);
+        let again = chainrule::parse::parse_formula(&net, &printed).unwrap();
+        assert_eq!(e, again, "{src} → {printed}");
+        assert_eq!(printed, src, "prints as written");
+    }
+}
