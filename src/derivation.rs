@@ -112,6 +112,8 @@ pub struct Derivation {
     pub params: Vec<ParamGrad>,
     /// The rounding used (`--hand`): decimals, or `None` for exact values.
     pub hand: Option<usize>,
+    /// E_total after the update (every param at p⁺).
+    pub total_after: f64,
 }
 
 /// A value that is not a finite number.
@@ -519,12 +521,37 @@ pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
             updated,
         });
     }
+    let mut after = net.clone();
+    for (p, g) in after.params.iter_mut().zip(&params) {
+        p.value = g.updated;
+    }
+    let total_after = run_forward(&after, opts)?.total;
     Ok(Derivation {
         forward: b.fw,
         neurons,
         params,
         hand: opts.hand,
+        total_after,
     })
+}
+
+/// The forward pass alone: every net, out and error of `net`.
+pub fn run_forward(net: &Network, opts: Options) -> Result<Forward, EvalError> {
+    let n = net.neurons.len();
+    let mut b = Builder {
+        net,
+        names: NetNames::new(net, Default::default()),
+        hand: opts.hand,
+        fw: Forward {
+            net: vec![0.0; n],
+            out: vec![0.0; n],
+            err: vec![0.0; n],
+            err_expr: vec![None; n],
+            total: 0.0,
+        },
+    };
+    forward(&mut b)?;
+    Ok(b.fw)
 }
 
 fn forward(b: &mut Builder<'_>) -> Result<(), EvalError> {

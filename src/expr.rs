@@ -537,9 +537,8 @@ impl Expr {
                         s.push('}');
                     }
                     (Func::Builtin(Builtin::Sigmoid), [a]) => {
-                        s.push_str("\\sigma\\left(");
-                        a.write_latex(style, s);
-                        s.push_str("\\right)");
+                        s.push_str("\\sigma");
+                        push_parens(&a.latex(style), s);
                     }
                     (Func::Builtin(Builtin::Step), [a, rest @ ..]) => {
                         let other = rest
@@ -567,14 +566,8 @@ impl Expr {
                                 let _ = write!(s, "\\operatorname{{{}}}", name.replace('_', "\\_"));
                             }
                         }
-                        s.push_str("\\left(");
-                        for (i, a) in args.iter().enumerate() {
-                            if i > 0 {
-                                s.push_str(", ");
-                            }
-                            a.write_latex(style, s);
-                        }
-                        s.push_str("\\right)");
+                        let inner: Vec<String> = args.iter().map(|a| a.latex(style)).collect();
+                        push_parens(&inner.join(", "), s);
                     }
                 }
             }
@@ -591,11 +584,23 @@ fn sym_of(e: &Expr) -> Sym {
 
 fn latex_wrap(e: &Expr, paren: bool, style: &LatexStyle<'_>, s: &mut String) {
     if paren {
-        s.push_str("\\left(");
-        e.write_latex(style, s);
-        s.push_str("\\right)");
+        let inner = e.latex(style);
+        push_parens(&inner, s);
     } else {
         e.write_latex(style, s);
+    }
+}
+
+/// `(inner)`, with `\left(`…`\right)` only around tall content (fractions).
+fn push_parens(inner: &str, s: &mut String) {
+    if inner.contains("\\frac") || inner.contains("\\begin") {
+        s.push_str("\\left(");
+        s.push_str(inner);
+        s.push_str("\\right)");
+    } else {
+        s.push('(');
+        s.push_str(inner);
+        s.push(')');
     }
 }
 

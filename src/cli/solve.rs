@@ -7,12 +7,18 @@ use crate::derivation::Options;
 use crate::notation::Notation;
 use crate::parse::parse_network;
 use crate::render;
+use crate::render::page::{self, Markup, PageOptions};
+use crate::render::templates;
 use crate::solution::Solution;
 
 /// Output formats of `solve`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
-    /// JSON for machines (SPEC §4).
+    /// Markdown with $…$ math, for blogs.
+    Md,
+    /// A LaTeX document (or body, with --fragment).
+    Tex,
+    /// JSON for machines.
     Json,
 }
 
@@ -43,7 +49,7 @@ pub(crate) struct Args {
     /// The network file (`-` for standard input).
     file: PathBuf,
     /// Output format.
-    #[arg(short = 'f', long = "format", value_enum, default_value = "json")]
+    #[arg(short = 'f', long = "format", value_enum, default_value = "md")]
     format: Format,
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long = "output")]
@@ -57,6 +63,21 @@ pub(crate) struct Args {
     /// Round each shown value before the next step uses it, as with a calculator.
     #[arg(long)]
     hand: bool,
+    /// Only these params' derivations (comma-separated), plus what they need.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Start Markdown with YAML front matter (title, math).
+    #[arg(long)]
+    front_matter: bool,
+    /// LaTeX: the body only, without preamble.
+    #[arg(long)]
+    fragment: bool,
+    /// A handlebars template to use instead of the built-in one.
+    #[arg(long, value_name = "FILE.hbs")]
+    template: Option<PathBuf>,
+    /// Language of the fixed prose.
+    #[arg(long, default_value = "en")]
+    lang: String,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
@@ -67,8 +88,56 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         opts = opts.with_hand_rounding(args.decimals as usize);
     }
     let sol = Solution::new(&net, opts, args.notation.into()).map_err(|e| eval_failure(&src, e))?;
+    let only: Vec<String> = args
+        .only
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for name in &only {
+        if !net.params.iter().any(|p| &p.name == name) {
+            let names: Vec<&str> = net.params.iter().map(|p| p.name.as_str()).collect();
+            let hint = crate::parse::closest_name(name, &names)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            return Err(Failure::Input(format!(
+                "chainrule: --only: `{name}` is not a param of {}{hint}\n",
+                src.name
+            )));
+        }
+    }
     let text = match args.format {
         Format::Json => render::json::render(&sol),
+        Format::Md | Format::Tex => {
+            let markup = if args.format == Format::Md {
+                Markup::Markdown
+            } else {
+                Markup::Latex
+            };
+            let user = match &args.template {
+                Some(path) => Some((
+                    path.display().to_string(),
+                    std::fs::read_to_string(path)
+                        .map_err(|e| anyhow::anyhow!("reading template {}: {e}", path.display()))?,
+                )),
+                None => None,
+            };
+            let strings = templates::strings(&args.lang)?;
+            let opts = PageOptions {
+                decimals: args.decimals as usize,
+                only,
+                front_matter: args.front_matter,
+                fragment: args.fragment,
+            };
+            let page = page::build(&sol, &opts, markup, &args.lang, strings);
+            let hb = templates::registry(
+                markup,
+                user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+                args.decimals as usize,
+            )?;
+            let name = user.as_ref().map_or("solution", |(n, _)| n.as_str());
+            templates::render(&hb, &page, name)?
+        }
     };
     write_output(args.output.as_ref(), &text)?;
     Ok(0)

@@ -20,6 +20,11 @@ use crate::model::Network;
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
 pub use lower::lower;
 
+/// The name in `names` closest to `name`, if one is close enough to suggest.
+pub fn closest_name<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
+    lower::closest(name, names.iter().copied())
+}
+
 mod generated {
     // The grammar's rules are documented in the grammar file itself.
     #![allow(missing_docs)]

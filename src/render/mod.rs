@@ -2,3 +2,6 @@
 //! computes anything of its own.
 
 pub mod json;
+pub mod latex;
+pub mod page;
+pub mod templates;

@@ -1,0 +1,1243 @@
+//! The view model of a worked-solution page: everything a Markdown, LaTeX or
+//! HTML template shows, with every equation already laid out as LaTeX lines
+//! and every number already formatted. Templates add only prose and layout.
+//!
+//! Field docs here are the contract for `--template` users (see README).
+
+use serde::Serialize;
+
+use super::latex::{chain_lines, Part, Printer};
+use crate::derivation::{DAct, DOut, Factor};
+use crate::diff;
+use crate::expr::{BinOp, Builtin, Expr, Func, Names, Sym};
+use crate::model::{Activation, Loss};
+use crate::notation::{latex_name, NetNames};
+use crate::number;
+use crate::solution::Solution;
+
+/// How a page is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Markup {
+    /// Markdown (and HTML, which is rendered from it).
+    Markdown,
+    /// LaTeX.
+    Latex,
+}
+
+/// Options of a page.
+#[derive(Debug, Clone, Default)]
+pub struct PageOptions {
+    /// Decimals shown.
+    pub decimals: usize,
+    /// Only these params' derivations (empty: all).
+    pub only: Vec<String>,
+    /// Start with YAML front matter.
+    pub front_matter: bool,
+    /// LaTeX body only.
+    pub fragment: bool,
+}
+
+/// A name and its value, for the tables.
+#[derive(Debug, Clone, Serialize)]
+pub struct Named {
+    /// The name in the file (`w5`).
+    pub name: String,
+    /// Its LaTeX (`w_{5}`).
+    pub latex: String,
+    /// The value, formatted.
+    pub value: String,
+    /// The value, full precision.
+    pub raw: f64,
+}
+
+/// A layer in the network table.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRow {
+    /// Its name.
+    pub name: String,
+    /// Whether it is the last layer.
+    pub output: bool,
+    /// Its activation, as written in the file (`sigmoid`, `leaky_relu(0.2)`).
+    pub activation: String,
+    /// LaTeX of its neurons, comma-separated (`h_1, h_2`).
+    pub neurons: String,
+}
+
+/// A user function in the network table.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionRow {
+    /// Its name.
+    pub name: String,
+    /// Its definition as LaTeX (`\operatorname{swish}(x) = x \cdot \sigma(x)`).
+    pub latex: String,
+}
+
+/// The network as given.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkView {
+    /// Inputs.
+    pub inputs: Vec<Named>,
+    /// Trainable params.
+    pub params: Vec<Named>,
+    /// Constants.
+    pub consts: Vec<Named>,
+    /// User functions.
+    pub functions: Vec<FunctionRow>,
+    /// Layers, first to last.
+    pub layers: Vec<LayerRow>,
+    /// Targets (as `target_o1`).
+    pub targets: Vec<Named>,
+    /// The loss keyword (`mse`, …, `custom`).
+    pub loss: String,
+    /// The loss as a formula for E_total.
+    pub loss_latex: String,
+    /// The learning rate, formatted.
+    pub rate: String,
+}
+
+/// The forward pass of one neuron.
+#[derive(Debug, Clone, Serialize)]
+pub struct NeuronView {
+    /// Its name.
+    pub name: String,
+    /// Lines of an `aligned` block: net input, then output.
+    pub lines: Vec<String>,
+}
+
+/// The forward pass of one layer.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerView {
+    /// Its name.
+    pub name: String,
+    /// Whether it is the last layer.
+    pub output: bool,
+    /// Its activation as written.
+    pub activation: String,
+    /// Its neurons.
+    pub neurons: Vec<NeuronView>,
+}
+
+/// The error.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorView {
+    /// Lines for each E_k.
+    pub outputs: Vec<NeuronView>,
+    /// Lines for E_total.
+    pub total: Vec<String>,
+    /// Lines of every E_k, then E_total, as one block.
+    pub lines: Vec<String>,
+    /// E_total, formatted.
+    pub value: String,
+}
+
+/// Where a δ was derived, for a reference back to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeltaRef {
+    /// LaTeX of the δ (`\delta_{o_1}`).
+    pub delta: String,
+    /// LaTeX of the partial it is (`\frac{\partial E_{total}}{\partial net_{o_1}}`).
+    pub partial: String,
+    /// The same partial written inline, for prose.
+    pub inline: String,
+    /// Its value, formatted.
+    pub value: String,
+    /// Anchor of the step that derived it (`dw5`).
+    pub anchor: String,
+    /// LaTeX of the gradient that step is about (inline form).
+    pub step: String,
+}
+
+/// One numbered factor of a chain rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactorView {
+    /// Its number, from 1.
+    pub n: usize,
+    /// Its number as the page writes it in prose (① in Markdown).
+    pub label: String,
+    /// LaTeX of the partial (`\frac{\partial out_{o_1}}{\partial net_{o_1}}`).
+    pub partial: String,
+    /// The same partial written inline (`\partial out_{o_1} / \partial net_{o_1}`), for prose.
+    pub inline: String,
+    /// Lines of an `aligned` block deriving it; empty for a reference.
+    pub lines: Vec<String>,
+    /// Set when this factor is a δ derived in an earlier step.
+    pub reference: Option<DeltaRef>,
+    /// δ's derived earlier that the lines use.
+    pub uses: Vec<DeltaRef>,
+    /// The rule's short name (`d-sigmoid`).
+    pub rule: String,
+}
+
+/// A δ defined in a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeltaDef {
+    /// LaTeX of the δ.
+    pub delta: String,
+    /// Lines of an `aligned` block.
+    pub lines: Vec<String>,
+}
+
+/// The derivation of one param's gradient and its update.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepView {
+    /// Anchor for links (`dw5`).
+    pub anchor: String,
+    /// The param's name.
+    pub param: String,
+    /// The param's LaTeX.
+    pub param_latex: String,
+    /// The layer of the neurons that use it (the deepest one).
+    pub layer: String,
+    /// Whether that is the last layer.
+    pub output_layer: bool,
+    /// LaTeX of ∂E_total/∂p.
+    pub gradient: String,
+    /// The same, written inline for prose.
+    pub gradient_inline: String,
+    /// δ's of later layers this step needs that no earlier step derived.
+    pub before: Vec<DeltaDef>,
+    /// Lines of the chain rule with numbered factors.
+    pub chain: Vec<String>,
+    /// The factors.
+    pub factors: Vec<FactorView>,
+    /// δ's defined here (product of the first factors).
+    pub deltas: Vec<DeltaDef>,
+    /// Lines of the product.
+    pub product: Vec<String>,
+    /// Lines of the update.
+    pub update: Vec<String>,
+    /// Whether no net input uses the param (gradient 0).
+    pub unused: bool,
+}
+
+/// A row of the summary table.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    /// The param's name.
+    pub name: String,
+    /// Its LaTeX.
+    pub latex: String,
+    /// Old value, formatted.
+    pub old: String,
+    /// ∂E_total/∂p, formatted.
+    pub gradient: String,
+    /// p⁺, formatted.
+    pub new: String,
+    /// The same three, full precision.
+    pub raw: [f64; 3],
+}
+
+/// Everything a page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    /// The title (escape it for the format: `{{esc title}}`).
+    pub title: String,
+    /// Fixed prose in the page's language, by key.
+    pub t: serde_json::Value,
+    /// The language code.
+    pub lang: String,
+    /// Decimals shown.
+    pub decimals: usize,
+    /// `--hand`: values rounded to this many decimals at each step.
+    pub hand: Option<usize>,
+    /// `--front-matter`.
+    pub front_matter: bool,
+    /// `--fragment`.
+    pub fragment: bool,
+    /// `--only`, if given.
+    pub only: Vec<String>,
+    /// The network as given.
+    pub network: NetworkView,
+    /// The forward pass, layer by layer.
+    pub forward: Vec<LayerView>,
+    /// The error.
+    pub error: ErrorView,
+    /// The backward pass, one step per param, output layer first.
+    pub backward: Vec<StepView>,
+    /// All params: old value, gradient, new value.
+    pub summary: Vec<SummaryRow>,
+    /// E_total after the update, formatted.
+    pub total_after: String,
+    /// LaTeX of η.
+    pub eta: String,
+}
+
+struct Ctx<'s, 'a> {
+    sol: &'s Solution<'a>,
+    names: NetNames<'a>,
+    decimals: usize,
+    markup: Markup,
+}
+
+impl Ctx<'_, '_> {
+    fn value(&self, s: Sym) -> Option<f64> {
+        let d = &self.sol.derivation;
+        match s {
+            Sym::Net(n) => Some(d.forward.net[n as usize]),
+            Sym::Out(n) => Some(d.forward.out[n as usize]),
+            Sym::Err(n) => Some(d.forward.err[n as usize]),
+            Sym::ErrTotal => Some(d.forward.total),
+            s => self.sol.net.fixed_value(s),
+        }
+    }
+
+    fn with_printer<R>(&self, f: impl FnOnce(&Printer<'_>) -> R) -> R {
+        let value = |s: Sym| self.value(s);
+        let p = Printer {
+            names: &self.names,
+            decimals: self.decimals,
+            value: &value,
+        };
+        f(&p)
+    }
+
+    fn num(&self, x: f64) -> String {
+        number::latex(x, self.decimals)
+    }
+
+    /// A number as a factor in a product: negatives in brackets.
+    fn num_factor(&self, x: f64) -> String {
+        let s = self.num(x);
+        if s.starts_with('-') {
+            format!("({s})")
+        } else {
+            s
+        }
+    }
+
+    fn text_num(&self, x: f64) -> String {
+        number::format(x, self.decimals)
+    }
+
+    fn latex(&self, s: Sym) -> String {
+        self.names.latex(s)
+    }
+
+    fn partial(&self, of: Sym, wrt: Sym) -> String {
+        format!(
+            "\\frac{{\\partial {}}}{{\\partial {}}}",
+            self.latex(of),
+            self.latex(wrt)
+        )
+    }
+
+    fn inline(&self, of: Sym, wrt: Sym) -> String {
+        format!(
+            "\\partial {} / \\partial {}",
+            self.latex(of),
+            self.latex(wrt)
+        )
+    }
+
+    fn delta(&self, n: u32) -> String {
+        let name = &self.sol.net.neurons[n as usize].name;
+        let sub = latex_name(&format!("d_{name}"));
+        sub.replacen("d_", "\\delta_", 1)
+    }
+
+    fn circled(&self, n: usize) -> String {
+        match self.markup {
+            Markup::Markdown => circled_char(n),
+            Markup::Latex => format!("\\textcircled{{\\scriptsize {n}}}"),
+        }
+    }
+
+    fn circled_math(&self, n: usize) -> String {
+        match self.markup {
+            Markup::Markdown => format!("\\text{{{}}}", circled_char(n)),
+            Markup::Latex => format!("\\text{{\\textcircled{{\\scriptsize {n}}}}}"),
+        }
+    }
+
+    /// symbolic = substituted = value, skipping parts that repeat.
+    fn expr_parts(&self, e: &Expr, value: f64) -> Vec<Part> {
+        self.with_printer(|p| {
+            let sym = p.pieces(e, false);
+            let sub = p.pieces(e, true);
+            let val = self.num(value);
+            let mut parts: Vec<Part> = vec![sym.clone()];
+            if sub != sym && sub.join(" ") != val {
+                parts.push(sub);
+            }
+            if parts.last().map(|l| l.join(" ")) != Some(val.clone()) {
+                parts.push(vec![val]);
+            }
+            parts
+        })
+    }
+
+    fn factor_lines(&self, f: &Factor) -> Vec<String> {
+        chain_lines(
+            &self.partial(f.of, f.wrt),
+            &self.expr_parts(&f.symbolic, f.value),
+        )
+    }
+}
+
+/// ① … ⑳, then (21) …
+fn circled_char(n: usize) -> String {
+    match n {
+        1..=20 => {
+            char::from_u32(0x2460 + n as u32 - 1).map_or_else(|| format!("({n})"), String::from)
+        }
+        _ => format!("({n})"),
+    }
+}
+
+/// Builds the page of a solution.
+pub fn build(
+    sol: &Solution<'_>,
+    opts: &PageOptions,
+    markup: Markup,
+    lang: &str,
+    t: serde_json::Value,
+) -> Page {
+    let ctx = Ctx {
+        sol,
+        names: sol.names(),
+        decimals: opts.decimals,
+        markup,
+    };
+    let net = sol.net;
+    let d = &sol.derivation;
+
+    let named = |name: &str, v: f64| Named {
+        name: name.to_string(),
+        latex: latex_name(name),
+        value: ctx.text_num(v),
+        raw: v,
+    };
+    let network = NetworkView {
+        inputs: net.inputs.iter().map(|s| named(&s.name, s.value)).collect(),
+        params: net.params.iter().map(|s| named(&s.name, s.value)).collect(),
+        consts: net.consts.iter().map(|s| named(&s.name, s.value)).collect(),
+        functions: net
+            .functions
+            .iter()
+            .map(|f| {
+                let names = NetNames {
+                    args: Some(&f.args),
+                    ..ctx.names
+                };
+                let value = |_: Sym| None;
+                let p = Printer {
+                    names: &names,
+                    decimals: ctx.decimals,
+                    value: &value,
+                };
+                let args: Vec<String> = f.args.iter().map(|a| latex_name(a)).collect();
+                FunctionRow {
+                    name: f.name.clone(),
+                    latex: format!(
+                        "\\operatorname{{{}}}({}) = {}",
+                        f.name.replace('_', "\\_"),
+                        args.join(", "),
+                        p.symbolic(&f.body)
+                    ),
+                }
+            })
+            .collect(),
+        layers: net
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LayerRow {
+                name: l.name.clone(),
+                output: i + 1 == net.layers.len(),
+                activation: activation_text(l.activation, sol),
+                neurons: l
+                    .neurons
+                    .clone()
+                    .map(|n| latex_name(&net.neurons[n as usize].name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        targets: net
+            .outputs()
+            .map(|n| {
+                named(
+                    &format!("target_{}", net.neurons[n as usize].name),
+                    net.targets[n as usize].unwrap_or(0.0),
+                )
+            })
+            .collect(),
+        loss: net.loss.keyword().to_string(),
+        loss_latex: loss_latex(&ctx),
+        rate: ctx.text_num(net.rate),
+    };
+
+    // Forward pass.
+    let forward = net
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(li, layer)| LayerView {
+            name: layer.name.clone(),
+            output: li + 1 == net.layers.len(),
+            activation: activation_text(layer.activation, sol),
+            neurons: layer
+                .neurons
+                .clone()
+                .map(|x| {
+                    let mut lines = chain_lines(
+                        &ctx.latex(Sym::Net(x)),
+                        &ctx.expr_parts(&net.neurons[x as usize].net, d.forward.net[x as usize]),
+                    );
+                    lines.extend(out_lines(&ctx, layer.activation, x));
+                    NeuronView {
+                        name: net.neurons[x as usize].name.clone(),
+                        lines,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+
+    // Error.
+    let outputs: Vec<u32> = net.outputs().collect();
+    let error = ErrorView {
+        outputs: outputs
+            .iter()
+            .map(|&x| {
+                let e = d.forward.err_expr[x as usize]
+                    .clone()
+                    .unwrap_or(Expr::Num(0.0));
+                NeuronView {
+                    name: net.neurons[x as usize].name.clone(),
+                    lines: chain_lines(
+                        &ctx.latex(Sym::Err(x)),
+                        &ctx.expr_parts(&e, d.forward.err[x as usize]),
+                    ),
+                }
+            })
+            .collect(),
+        total: {
+            let sym: Part = outputs
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| plus(i, ctx.latex(Sym::Err(x))))
+                .collect();
+            let vals: Part = outputs
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| plus_num(&ctx, i, d.forward.err[x as usize]))
+                .collect();
+            let mut parts = vec![sym];
+            if outputs.len() > 1 {
+                parts.push(vals);
+            }
+            parts.push(vec![ctx.num(d.forward.total)]);
+            chain_lines(&ctx.latex(Sym::ErrTotal), &parts)
+        },
+        value: ctx.text_num(d.forward.total),
+        lines: Vec::new(),
+    };
+    let mut error = error;
+    error.lines = error
+        .outputs
+        .iter()
+        .flat_map(|o| o.lines.iter().cloned())
+        .chain(error.total.iter().cloned())
+        .collect();
+
+    // Backward pass: output layer first, then by declaration.
+    let mut order: Vec<usize> = (0..net.params.len()).collect();
+    let depth = |p: usize| {
+        d.params[p]
+            .terms
+            .iter()
+            .map(|e| net.neurons[e.to as usize].layer as i64)
+            .max()
+            .unwrap_or(-1)
+    };
+    order.sort_by_key(|&p| std::cmp::Reverse(depth(p)));
+    if !opts.only.is_empty() {
+        order.retain(|&p| opts.only.contains(&net.params[p].name));
+        order.sort_by_key(|&p| {
+            (
+                std::cmp::Reverse(depth(p)),
+                opts.only.iter().position(|o| *o == net.params[p].name),
+            )
+        });
+    }
+    let mut derived: Vec<Option<DeltaRef>> = vec![None; net.neurons.len()];
+    let backward = order.iter().map(|&p| step(&ctx, p, &mut derived)).collect();
+
+    let summary = net
+        .params
+        .iter()
+        .enumerate()
+        .map(|(p, s)| SummaryRow {
+            name: s.name.clone(),
+            latex: latex_name(&s.name),
+            old: ctx.text_num(s.value),
+            gradient: ctx.text_num(d.params[p].value),
+            new: ctx.text_num(d.params[p].updated),
+            raw: [s.value, d.params[p].value, d.params[p].updated],
+        })
+        .collect();
+
+    Page {
+        title: sol.title(),
+        t,
+        lang: lang.to_string(),
+        decimals: opts.decimals,
+        hand: d.hand,
+        front_matter: opts.front_matter,
+        fragment: opts.fragment,
+        only: opts.only.clone(),
+        network,
+        forward,
+        error,
+        backward,
+        summary,
+        total_after: ctx.text_num(d.total_after),
+        eta: "\\eta".to_string(),
+    }
+}
+
+fn plus(i: usize, s: String) -> String {
+    if i == 0 {
+        s
+    } else {
+        format!("+ {s}")
+    }
+}
+
+fn plus_num(ctx: &Ctx<'_, '_>, i: usize, v: f64) -> String {
+    let s = ctx.num(v);
+    match (i, s.strip_prefix('-')) {
+        (0, _) => s,
+        (_, Some(abs)) => format!("- {abs}"),
+        (_, None) => format!("+ {s}"),
+    }
+}
+
+fn activation_text(a: Activation, sol: &Solution<'_>) -> String {
+    match a {
+        Activation::Sigmoid => "sigmoid".into(),
+        Activation::Tanh => "tanh".into(),
+        Activation::Relu => "relu".into(),
+        Activation::LeakyRelu(s) => format!("leaky_relu({})", number::format(s, 9)),
+        Activation::Identity => "identity".into(),
+        Activation::Softplus => "softplus".into(),
+        Activation::Softmax => "softmax".into(),
+        Activation::User(f) => sol.net.functions[f as usize].name.clone(),
+    }
+}
+
+fn loss_latex(ctx: &Ctx<'_, '_>) -> String {
+    let net = ctx.sol.net;
+    let (_, o) = ctx.names.notation.prefixes();
+    let t = "target_{k}";
+    let o = format!("{o}_{{k}}");
+    let e = "E_{total}";
+    match &net.loss {
+        Loss::Mse => format!("{e} = \\sum_k \\frac{{1}}{{2}}({t} - {o})^{{2}}"),
+        Loss::MseMean => format!("{e} = \\frac{{1}}{{n}} \\sum_k ({t} - {o})^{{2}}"),
+        Loss::Sse => format!("{e} = \\sum_k ({t} - {o})^{{2}}"),
+        Loss::Bce => {
+            format!("{e} = -\\sum_k \\left({t} \\ln {o} + (1 - {t}) \\ln(1 - {o})\\right)")
+        }
+        Loss::Ce => format!("{e} = -\\sum_k {t} \\ln {o}"),
+        Loss::Custom(expr) => {
+            struct K<'a>(&'a NetNames<'a>, &'a str);
+            impl Names for K<'_> {
+                fn plain(&self, s: Sym) -> String {
+                    self.0.plain(s)
+                }
+                fn latex(&self, s: Sym) -> String {
+                    match s {
+                        Sym::LossTarget => "target_{k}".into(),
+                        Sym::LossOut => self.1.to_string(),
+                        s => self.0.latex(s),
+                    }
+                }
+                fn func(&self, f: Func) -> String {
+                    self.0.func(f)
+                }
+            }
+            let k = K(&ctx.names, &o);
+            let value = |_: Sym| None;
+            let p = Printer {
+                names: &k,
+                decimals: ctx.decimals,
+                value: &value,
+            };
+            format!("{e} = \\sum_k E_k, \\quad E_k = {}", p.symbolic(expr))
+        }
+    }
+}
+
+/// Lines for out_X = act(net_X) = definition = substituted = value.
+fn out_lines(ctx: &Ctx<'_, '_>, act: Activation, x: u32) -> Vec<String> {
+    let d = &ctx.sol.derivation;
+    let net_sym = Expr::Var(Sym::Net(x));
+    let out = d.forward.out[x as usize];
+    let lhs = ctx.latex(Sym::Out(x));
+    let call = |b: Builtin, args: Vec<Expr>| Expr::Call(Func::Builtin(b), args);
+    let net_v = ctx.num(d.forward.net[x as usize]);
+    let parts: Vec<Part> = match act {
+        Activation::Sigmoid => {
+            // σ(net) = 1/(1 + e^(−net))
+            let def = Expr::bin(
+                BinOp::Div,
+                Expr::Num(1.0),
+                Expr::bin(
+                    BinOp::Add,
+                    Expr::Num(1.0),
+                    call(Builtin::Exp, vec![Expr::Neg(Box::new(net_sym.clone()))]),
+                ),
+            );
+            let (s0, s1, s2) = ctx.with_printer(|p| {
+                (
+                    p.symbolic(&call(Builtin::Sigmoid, vec![net_sym.clone()])),
+                    p.symbolic(&def),
+                    p.substituted(&def),
+                )
+            });
+            vec![vec![s0], vec![s1], vec![s2], vec![ctx.num(out)]]
+        }
+        Activation::Tanh => {
+            let e = call(Builtin::Tanh, vec![net_sym]);
+            let (s0, s1) = ctx.with_printer(|p| (p.symbolic(&e), p.substituted(&e)));
+            vec![vec![s0], vec![s1], vec![ctx.num(out)]]
+        }
+        Activation::Relu => vec![
+            vec![format!("\\max(0, {})", ctx.latex(Sym::Net(x)))],
+            vec![format!("\\max(0, {net_v})")],
+            vec![ctx.num(out)],
+        ],
+        Activation::LeakyRelu(a) => {
+            let net_l = ctx.latex(Sym::Net(x));
+            let a = ctx.num(a);
+            vec![
+                vec![format!("\\max({a} \\cdot {net_l}, {net_l})")],
+                vec![format!("\\max({a} \\cdot {}, {net_v})", paren_neg(&net_v))],
+                vec![ctx.num(out)],
+            ]
+        }
+        Activation::Identity => vec![vec![ctx.latex(Sym::Net(x))], vec![ctx.num(out)]],
+        Activation::Softplus => {
+            let def = call(
+                Builtin::Ln,
+                vec![Expr::bin(
+                    BinOp::Add,
+                    Expr::Num(1.0),
+                    call(Builtin::Exp, vec![net_sym]),
+                )],
+            );
+            let (s0, s1) = ctx.with_printer(|p| (p.symbolic(&def), p.substituted(&def)));
+            vec![vec![s0], vec![s1], vec![ctx.num(out)]]
+        }
+        Activation::User(f) => {
+            let e = Expr::Call(Func::User(f), vec![net_sym.clone()]);
+            let body = diff::inline(f, &[net_sym], &ctx.sol.net.functions);
+            let (s0, s1, s2) =
+                ctx.with_printer(|p| (p.symbolic(&e), p.symbolic(&body), p.substituted(&body)));
+            vec![vec![s0], vec![s1], vec![s2], vec![ctx.num(out)]]
+        }
+        Activation::Softmax => {
+            let layer = ctx.sol.net.layer_of(x);
+            let exp = |v: String| format!("e^{{{v}}}");
+            let den: Part = layer
+                .neurons
+                .clone()
+                .enumerate()
+                .map(|(i, k)| plus(i, exp(ctx.latex(Sym::Net(k)))))
+                .collect();
+            let den_v: Part = layer
+                .neurons
+                .clone()
+                .enumerate()
+                .map(|(i, k)| plus(i, exp(ctx.num(d.forward.net[k as usize]))))
+                .collect();
+            vec![
+                vec![format!(
+                    "\\frac{{{}}}{{{}}}",
+                    exp(ctx.latex(Sym::Net(x))),
+                    den.join(" ")
+                )],
+                vec![format!(
+                    "\\frac{{{}}}{{{}}}",
+                    exp(net_v.clone()),
+                    den_v.join(" ")
+                )],
+                vec![ctx.num(out)],
+            ]
+        }
+    };
+    chain_lines(&lhs, &parts)
+}
+
+fn paren_neg(s: &str) -> String {
+    if s.starts_with('-') {
+        format!("({s})")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Whether δ_Y is ∂E_Y/∂net_Y: Y is an output whose error only it affects.
+fn per_output(ctx: &Ctx<'_, '_>, y: u32) -> bool {
+    let net = ctx.sol.net;
+    net.is_output(y) && net.layer_of(y).activation != Activation::Softmax
+}
+
+/// The lines deriving δ_Y from ∂E_total/∂out_Y and ∂out_Y/∂net_Y, with the
+/// factor views; δ's of later layers it needs must be derived already.
+fn delta_factors(
+    ctx: &Ctx<'_, '_>,
+    y: u32,
+    n: &mut usize,
+    derived: &[Option<DeltaRef>],
+) -> (Vec<FactorView>, Vec<String>) {
+    let d = &ctx.sol.derivation;
+    let g = &d.neurons[y as usize];
+    let mut factors = Vec::new();
+    let mut labels = Vec::new();
+    match &g.d_act {
+        DAct::Softmax(col) => {
+            // δ_Y = Σ_j ∂E_total/∂out_j · ∂out_j/∂net_Y
+            *n += 1;
+            let layer = ctx.sol.net.layer_of(y);
+            let mut lines = Vec::new();
+            let mut sym = Vec::new();
+            let mut vals = Vec::new();
+            for (i, (j, f)) in layer.neurons.clone().zip(col).enumerate() {
+                let gj = &d.neurons[j as usize];
+                if let DOut::Loss(lf) = &gj.d_out {
+                    lines.extend(ctx.factor_lines(lf));
+                }
+                lines.extend(ctx.factor_lines(f));
+                sym.push(plus(
+                    i,
+                    format!(
+                        "{} \\cdot {}",
+                        ctx.partial(Sym::ErrTotal, Sym::Out(j)),
+                        ctx.partial(Sym::Out(j), Sym::Net(y))
+                    ),
+                ));
+                vals.push(plus(
+                    i,
+                    format!(
+                        "{} \\cdot {}",
+                        ctx.num_factor(gj.d_out_value),
+                        ctx.num_factor(f.value)
+                    ),
+                ));
+            }
+            lines.extend(chain_lines(
+                &ctx.partial(Sym::ErrTotal, Sym::Net(y)),
+                &[sym, vals, vec![ctx.num(g.delta)]],
+            ));
+            labels.push(ctx.partial(Sym::ErrTotal, Sym::Net(y)));
+            factors.push(FactorView {
+                n: *n,
+                label: ctx.circled(*n),
+                partial: ctx.partial(Sym::ErrTotal, Sym::Net(y)),
+                inline: ctx.inline(Sym::ErrTotal, Sym::Net(y)),
+                lines,
+                reference: None,
+                uses: Vec::new(),
+                rule: diff::Rule::Softmax.name(),
+            });
+        }
+        DAct::Elementwise(fa) => {
+            *n += 1;
+            let (lines, uses, rule) = match &g.d_out {
+                DOut::Loss(f) => {
+                    let e_sum = loss_sum_line(ctx, y);
+                    let mut lines = e_sum;
+                    lines.extend(ctx.factor_lines(f));
+                    (lines, Vec::new(), f.rule.name())
+                }
+                DOut::Sum(edges) => sum_lines(ctx, y, edges, derived),
+            };
+            factors.push(FactorView {
+                n: *n,
+                label: ctx.circled(*n),
+                partial: ctx.partial(Sym::ErrTotal, Sym::Out(y)),
+                inline: ctx.inline(Sym::ErrTotal, Sym::Out(y)),
+                lines,
+                reference: None,
+                uses,
+                rule,
+            });
+            *n += 1;
+            factors.push(FactorView {
+                n: *n,
+                label: ctx.circled(*n),
+                partial: ctx.partial(fa.of, fa.wrt),
+                inline: ctx.inline(fa.of, fa.wrt),
+                lines: ctx.factor_lines(fa),
+                reference: None,
+                uses: Vec::new(),
+                rule: fa.rule.name(),
+            });
+        }
+    }
+    let _ = labels;
+    // δ_Y = ① · ② = value
+    let lines = match &g.d_act {
+        DAct::Elementwise(fa) => {
+            let nums = [factors[0].n, factors[1].n];
+            chain_lines(
+                &format!(
+                    "{} = {}",
+                    ctx.delta(y),
+                    ctx.partial(Sym::ErrTotal, Sym::Net(y))
+                ),
+                &[
+                    vec![format!(
+                        "{} \\cdot {}",
+                        ctx.circled_math(nums[0]),
+                        ctx.circled_math(nums[1])
+                    )],
+                    vec![format!(
+                        "{} \\cdot {}",
+                        ctx.num_factor(g.d_out_value),
+                        ctx.num_factor(fa.value)
+                    )],
+                    vec![ctx.num(g.delta)],
+                ],
+            )
+        }
+        DAct::Softmax(_) => vec![format!(
+            "{} = {} &= {}",
+            ctx.delta(y),
+            ctx.partial(Sym::ErrTotal, Sym::Net(y)),
+            ctx.num(g.delta)
+        )],
+    };
+    (factors, lines)
+}
+
+/// For an output's first factor: E_total = Σ E_k, of which only E_Y depends on out_Y.
+fn loss_sum_line(ctx: &Ctx<'_, '_>, y: u32) -> Vec<String> {
+    let net = ctx.sol.net;
+    let outs: Vec<u32> = net.outputs().collect();
+    if outs.len() < 2 {
+        return Vec::new();
+    }
+    let e = ctx.sol.derivation.forward.err_expr[y as usize]
+        .clone()
+        .unwrap_or(Expr::Num(0.0));
+    let others = if outs.len() == 2 {
+        let other = outs.iter().find(|&&o| o != y).copied().unwrap_or(y);
+        ctx.latex(Sym::Err(other))
+    } else {
+        "\\dots".to_string()
+    };
+    let sym = ctx.with_printer(|p| p.symbolic(&e));
+    vec![format!(
+        "{} &= {} + {}",
+        ctx.latex(Sym::ErrTotal),
+        sym,
+        others
+    )]
+}
+
+/// ∂E_total/∂out_X = Σ_Y δ_Y · ∂net_Y/∂out_X, each term shown.
+fn sum_lines(
+    ctx: &Ctx<'_, '_>,
+    x: u32,
+    edges: &[crate::derivation::Edge],
+    derived: &[Option<DeltaRef>],
+) -> (Vec<String>, Vec<DeltaRef>, String) {
+    let d = &ctx.sol.derivation;
+    let lhs = ctx.partial(Sym::ErrTotal, Sym::Out(x));
+    let rule = diff::Rule::SumOverOutputs.name();
+    if edges.is_empty() {
+        return (vec![format!("{lhs} &= 0")], Vec::new(), rule);
+    }
+    let term_label = |y: u32| {
+        if per_output(ctx, y) {
+            ctx.partial(Sym::Err(y), Sym::Out(x))
+        } else {
+            format!(
+                "{} \\cdot {}",
+                ctx.partial(Sym::ErrTotal, Sym::Net(y)),
+                ctx.partial(Sym::Net(y), Sym::Out(x))
+            )
+        }
+    };
+    let mut lines = Vec::new();
+    let labels: Part = edges
+        .iter()
+        .enumerate()
+        .map(|(i, e)| plus(i, term_label(e.to)))
+        .collect();
+    lines.extend(chain_lines(&lhs, &[labels]));
+    let mut uses = Vec::new();
+    if edges.len() > 1 || per_output(ctx, edges[0].to) {
+        for e in edges {
+            let y = e.to;
+            let dy = if per_output(ctx, y) {
+                ctx.partial(Sym::Err(y), Sym::Net(y))
+            } else {
+                ctx.partial(Sym::ErrTotal, Sym::Net(y))
+            };
+            let lhs_t = if per_output(ctx, y) {
+                ctx.partial(Sym::Err(y), Sym::Out(x))
+            } else {
+                format!(
+                    "{} \\cdot {}",
+                    ctx.partial(Sym::ErrTotal, Sym::Net(y)),
+                    ctx.partial(Sym::Net(y), Sym::Out(x))
+                )
+            };
+            let fsym = ctx.with_printer(|p| p.symbolic(&e.factor.symbolic));
+            let fsym = if e.factor.symbolic.additive_terms().len() > 1 {
+                format!("\\left({fsym}\\right)")
+            } else {
+                fsym
+            };
+            let mut parts: Vec<Part> = Vec::new();
+            if per_output(ctx, y) {
+                parts.push(vec![format!(
+                    "{dy} \\cdot {}",
+                    ctx.partial(Sym::Net(y), Sym::Out(x))
+                )]);
+            }
+            parts.push(vec![format!("{} \\cdot {fsym}", ctx.delta(y))]);
+            parts.push(vec![format!(
+                "{} \\cdot {}",
+                ctx.num_factor(d.neurons[y as usize].delta),
+                ctx.num_factor(e.factor.value)
+            )]);
+            parts.push(vec![ctx.num(e.value)]);
+            lines.extend(chain_lines(&lhs_t, &parts));
+            if let Some(r) = &derived[y as usize] {
+                uses.push(r.clone());
+            }
+        }
+    } else if let Some(r) = &derived[edges[0].to as usize] {
+        uses.push(r.clone());
+    }
+    let vals: Part = edges
+        .iter()
+        .enumerate()
+        .map(|(i, e)| plus_num(ctx, i, e.value))
+        .collect();
+    let mut parts = Vec::new();
+    if edges.len() > 1 {
+        parts.push(vals);
+    } else {
+        let e = &edges[0];
+        let fsym = ctx.with_printer(|p| p.symbolic(&e.factor.symbolic));
+        parts.push(vec![format!("{} \\cdot {fsym}", ctx.delta(e.to))]);
+        parts.push(vec![format!(
+            "{} \\cdot {}",
+            ctx.num_factor(d.neurons[e.to as usize].delta),
+            ctx.num_factor(e.factor.value)
+        )]);
+    }
+    parts.push(vec![ctx.num(d.neurons[x as usize].d_out_value)]);
+    lines.extend(chain_lines(&lhs, &parts));
+    (lines, uses, rule)
+}
+
+/// Makes sure δ_Y of every neuron the hidden neuron `x` feeds is derived
+/// (recursively), returning the blocks that derive the missing ones.
+fn ensure_deltas(
+    ctx: &Ctx<'_, '_>,
+    x: u32,
+    anchor: &str,
+    step: &str,
+    derived: &mut Vec<Option<DeltaRef>>,
+    out: &mut Vec<DeltaDef>,
+) {
+    let d = &ctx.sol.derivation;
+    let needed: Vec<u32> = match &d.neurons[x as usize].d_out {
+        DOut::Sum(edges) => edges.iter().map(|e| e.to).collect(),
+        DOut::Loss(_) => Vec::new(),
+    };
+    for y in needed {
+        if derived[y as usize].is_some() {
+            continue;
+        }
+        // Softmax layers need the d_out of every neuron of the layer.
+        let layer = ctx.sol.net.layer_of(y);
+        let feeders: Vec<u32> = if layer.activation == Activation::Softmax {
+            layer.neurons.clone().collect()
+        } else {
+            vec![y]
+        };
+        for f in feeders {
+            ensure_deltas(ctx, f, anchor, step, derived, out);
+        }
+        let mut n = 0;
+        let (factors, delta_lines) = delta_factors(ctx, y, &mut n, derived);
+        let mut lines: Vec<String> = factors.into_iter().flat_map(|f| f.lines).collect();
+        if matches!(d.neurons[y as usize].d_act, DAct::Elementwise(_)) {
+            lines.push(format!(
+                "{} &= {} \\cdot {} = {}",
+                ctx.delta(y),
+                ctx.partial(Sym::ErrTotal, Sym::Out(y)),
+                ctx.partial(Sym::Out(y), Sym::Net(y)),
+                ctx.num(d.neurons[y as usize].delta)
+            ));
+        } else {
+            lines.extend(delta_lines);
+        }
+        out.push(DeltaDef {
+            delta: ctx.delta(y),
+            lines,
+        });
+        derived[y as usize] = Some(delta_ref(ctx, y, anchor, step));
+    }
+}
+
+fn delta_ref(ctx: &Ctx<'_, '_>, y: u32, anchor: &str, step: &str) -> DeltaRef {
+    DeltaRef {
+        delta: ctx.delta(y),
+        partial: ctx.partial(Sym::ErrTotal, Sym::Net(y)),
+        inline: ctx.inline(Sym::ErrTotal, Sym::Net(y)),
+        value: ctx.num(ctx.sol.derivation.neurons[y as usize].delta),
+        anchor: anchor.to_string(),
+        step: step.to_string(),
+    }
+}
+
+/// The step of param `p`.
+fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Vec<Option<DeltaRef>>) -> StepView {
+    let net = ctx.sol.net;
+    let d = &ctx.sol.derivation;
+    let g = &d.params[p];
+    let psym = Sym::Param(p as u32);
+    let anchor = format!("d{}", net.params[p].name.to_ascii_lowercase());
+    let gradient = ctx.partial(Sym::ErrTotal, psym);
+    let deepest = g
+        .terms
+        .iter()
+        .map(|e| net.neurons[e.to as usize].layer)
+        .max();
+    let layer = deepest.map_or(String::new(), |l| net.layers[l as usize].name.clone());
+    let output_layer = deepest.is_some_and(|l| l as usize + 1 == net.layers.len());
+
+    let mut before = Vec::new();
+    let mut factors = Vec::new();
+    let mut deltas = Vec::new();
+    let mut chain_terms: Part = Vec::new();
+    let mut product_terms: Part = Vec::new();
+    let mut n = 0usize;
+    for (ti, edge) in g.terms.iter().enumerate() {
+        let y = edge.to;
+        let ng = &d.neurons[y as usize];
+        let mut braces = Vec::new();
+        let mut nums = Vec::new();
+        if let Some(r) = derived[y as usize].clone() {
+            n += 1;
+            braces.push(format!(
+                "\\underbrace{{{}}}_{{{}}}",
+                r.partial,
+                ctx.circled_math(n)
+            ));
+            nums.push(ctx.num_factor(ng.delta));
+            factors.push(FactorView {
+                n,
+                label: ctx.circled(n),
+                partial: r.partial.clone(),
+                inline: r.inline.clone(),
+                lines: Vec::new(),
+                reference: Some(r),
+                uses: Vec::new(),
+                rule: "delta".into(),
+            });
+        } else {
+            ensure_deltas(
+                ctx,
+                y,
+                &anchor,
+                &ctx.inline(Sym::ErrTotal, psym),
+                derived,
+                &mut before,
+            );
+            let (fs, dl) = delta_factors(ctx, y, &mut n, derived);
+            for f in &fs {
+                braces.push(format!(
+                    "\\underbrace{{{}}}_{{{}}}",
+                    f.partial,
+                    ctx.circled_math(f.n)
+                ));
+            }
+            match &ng.d_act {
+                DAct::Elementwise(fa) => {
+                    nums.push(ctx.num_factor(ng.d_out_value));
+                    nums.push(ctx.num_factor(fa.value));
+                }
+                DAct::Softmax(_) => nums.push(ctx.num_factor(ng.delta)),
+            }
+            factors.extend(fs);
+            deltas.push(DeltaDef {
+                delta: ctx.delta(y),
+                lines: dl,
+            });
+            derived[y as usize] =
+                Some(delta_ref(ctx, y, &anchor, &ctx.inline(Sym::ErrTotal, psym)));
+        }
+        n += 1;
+        let f = &edge.factor;
+        braces.push(format!(
+            "\\underbrace{{{}}}_{{{}}}",
+            ctx.partial(f.of, f.wrt),
+            ctx.circled_math(n)
+        ));
+        nums.push(ctx.num_factor(f.value));
+        factors.push(FactorView {
+            n,
+            label: ctx.circled(n),
+            partial: ctx.partial(f.of, f.wrt),
+            inline: ctx.inline(f.of, f.wrt),
+            lines: ctx.factor_lines(f),
+            reference: None,
+            uses: Vec::new(),
+            rule: f.rule.name(),
+        });
+        chain_terms.push(plus(ti, braces.join(" \\cdot ")));
+        product_terms.push(plus(ti, nums.join(" \\cdot ")));
+    }
+    let unused = g.terms.is_empty();
+    let chain = if unused {
+        vec![format!("{gradient} &= 0")]
+    } else {
+        chain_lines(&gradient, &[chain_terms])
+    };
+    let product = if unused {
+        Vec::new()
+    } else {
+        chain_lines(&gradient, &[product_terms, vec![ctx.num(g.value)]])
+    };
+    let pl = latex_name(&net.params[p].name);
+    let update = chain_lines(
+        &format!("{pl}^{{+}}"),
+        &[
+            vec![format!("{pl} - \\eta \\cdot {gradient}")],
+            vec![format!(
+                "{} - {} \\cdot {}",
+                ctx.num(net.params[p].value),
+                ctx.num(net.rate),
+                ctx.num_factor(g.value)
+            )],
+            vec![ctx.num(g.updated)],
+        ],
+    );
+    StepView {
+        anchor,
+        param: net.params[p].name.clone(),
+        param_latex: pl,
+        layer,
+        output_layer,
+        gradient_inline: ctx.inline(Sym::ErrTotal, psym),
+        gradient,
+        before,
+        chain,
+        factors,
+        deltas,
+        product,
+        update,
+        unused,
+    }
+}

@@ -1,0 +1,218 @@
+//! The handlebars registry: the embedded templates, per-language strings,
+//! and the helpers (`esc`, `yaml`, `aligned`, `align`, `num`). Markdown and
+//! LaTeX registries do not HTML-escape; `esc` escapes for the format.
+
+use anyhow::{anyhow, Context as _};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderErrorReason,
+};
+
+use super::page::{Markup, Page};
+use crate::number;
+
+/// The built-in Markdown template.
+pub const SOLUTION_MD: &str = include_str!("../../templates/solution.md.hbs");
+/// The built-in LaTeX template.
+pub const SOLUTION_TEX: &str = include_str!("../../templates/solution.tex.hbs");
+
+/// Languages of the fixed prose: code and strings file.
+pub const LANGUAGES: &[(&str, &str)] = &[("en", include_str!("../../templates/lang/en.json"))];
+
+/// The fixed prose of language `lang`.
+pub fn strings(lang: &str) -> anyhow::Result<serde_json::Value> {
+    let (_, text) = LANGUAGES
+        .iter()
+        .find(|(code, _)| *code == lang)
+        .ok_or_else(|| anyhow!("no language `{lang}`"))?;
+    serde_json::from_str(text)
+        .context("the built-in strings file is not valid JSON (this is a bug in chainrule)")
+}
+
+/// Escapes user text for Markdown.
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '!' | '|' | '$' | '~' | '^'
+            | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes user text for LaTeX.
+pub fn escape_latex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '|' => out.push_str("\\textbar{}"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A double-quoted YAML string.
+pub fn yaml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn param_str<'a>(h: &'a Helper<'_>, i: usize) -> Result<&'a serde_json::Value, RenderErrorReason> {
+    h.param(i)
+        .map(|p| p.value())
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", i))
+}
+
+fn lines_of(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|l| l.render()).collect())
+        .unwrap_or_default()
+}
+
+/// A handlebars registry for `markup`, with `template` as `solution`.
+pub fn registry(
+    markup: Markup,
+    template: Option<(&str, &str)>,
+    decimals: usize,
+) -> anyhow::Result<Handlebars<'static>> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    hb.register_helper(
+        "esc",
+        Box::new(
+            move |h: &Helper<'_>,
+                  _: &Handlebars<'_>,
+                  _: &Context,
+                  _: &mut RenderContext<'_, '_>,
+                  out: &mut dyn Output|
+                  -> HelperResult {
+                let s = param_str(h, 0)?.render();
+                out.write(&match markup {
+                    Markup::Markdown => escape_markdown(&s),
+                    Markup::Latex => escape_latex(&s),
+                })?;
+                Ok(())
+            },
+        ),
+    );
+    hb.register_helper(
+        "yaml",
+        Box::new(
+            |h: &Helper<'_>,
+             _: &Handlebars<'_>,
+             _: &Context,
+             _: &mut RenderContext<'_, '_>,
+             out: &mut dyn Output|
+             -> HelperResult {
+                out.write(&yaml_string(&param_str(h, 0)?.render()))?;
+                Ok(())
+            },
+        ),
+    );
+    // Lines of an `aligned` block (inside $$…$$).
+    hb.register_helper(
+        "aligned",
+        Box::new(
+            |h: &Helper<'_>,
+             _: &Handlebars<'_>,
+             _: &Context,
+             _: &mut RenderContext<'_, '_>,
+             out: &mut dyn Output|
+             -> HelperResult {
+                let lines = lines_of(param_str(h, 0)?);
+                out.write("\\begin{aligned}\n")?;
+                out.write(&lines.join(" \\\\\n"))?;
+                out.write("\n\\end{aligned}")?;
+                Ok(())
+            },
+        ),
+    );
+    // A displayed `align*` environment (LaTeX documents).
+    hb.register_helper(
+        "align",
+        Box::new(
+            |h: &Helper<'_>,
+             _: &Handlebars<'_>,
+             _: &Context,
+             _: &mut RenderContext<'_, '_>,
+             out: &mut dyn Output|
+             -> HelperResult {
+                let lines = lines_of(param_str(h, 0)?);
+                out.write("\\begin{align*}\n")?;
+                out.write(&lines.join(" \\\\\n"))?;
+                out.write("\n\\end{align*}")?;
+                Ok(())
+            },
+        ),
+    );
+    hb.register_helper(
+        "num",
+        Box::new(
+            move |h: &Helper<'_>,
+                  _: &Handlebars<'_>,
+                  _: &Context,
+                  _: &mut RenderContext<'_, '_>,
+                  out: &mut dyn Output|
+                  -> HelperResult {
+                let v = param_str(h, 0)?;
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| RenderErrorReason::InvalidParamType("number"))?;
+                out.write(&number::format(x, decimals))?;
+                Ok(())
+            },
+        ),
+    );
+    let (name, text) = match template {
+        Some((name, text)) => (name, text),
+        None => (
+            "solution",
+            match markup {
+                Markup::Markdown => SOLUTION_MD,
+                Markup::Latex => SOLUTION_TEX,
+            },
+        ),
+    };
+    hb.register_template_string("solution", text)
+        .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
+    Ok(hb)
+}
+
+fn template_error(name: &str, msg: &str) -> String {
+    format!("template {name}: {msg}")
+}
+
+/// Renders `page` with the registry's `solution` template.
+pub fn render(hb: &Handlebars<'_>, page: &Page, name: &str) -> anyhow::Result<String> {
+    hb.render("solution", page)
+        .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))
+}
