@@ -59,8 +59,8 @@ pub struct LayerRow {
     pub output: bool,
     /// Its activation, as written in the file (`sigmoid`, `leaky_relu(0.2)`).
     pub activation: String,
-    /// LaTeX of its neurons, comma-separated (`h_1, h_2`).
-    pub neurons: String,
+    /// LaTeX of its neurons (`h_{1}`).
+    pub neurons: Vec<String>,
 }
 
 /// A user function in the network table.
@@ -449,8 +449,7 @@ pub fn build(
                     .neurons
                     .clone()
                     .map(|n| latex_name(&net.neurons[n as usize].name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                    .collect(),
             })
             .collect(),
         targets: net

@@ -4,4 +4,6 @@
 #![allow(unreachable_pub)]
 
 mod cli;
+mod netgen;
+mod pages;
 mod support;

@@ -1,0 +1,311 @@
+//! Markdown and LaTeX pages: the published numbers in their places, every
+//! option, math valid for KaTeX and MathJax, LaTeX that compiles, golden files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::netgen;
+use crate::support::Test;
+
+fn solve(args: &[&str]) -> String {
+    let mut all = vec!["solve", "examples/mazur.nn"];
+    all.extend_from_slice(args);
+    Test::new().args(all).status(0).stdout
+}
+
+/// The value an equation chain for `lhs` ends with: the text after the last
+/// `=` before the next line that starts another equation.
+fn value_of(page: &str, lhs: &str) -> Vec<String> {
+    let lines: Vec<&str> = page.lines().collect();
+    let mut found = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with(&format!("{lhs} &=")) {
+            let mut end = i;
+            while end + 1 < lines.len() && lines[end + 1].starts_with("&") {
+                end += 1;
+            }
+            let last = lines[end].trim_end_matches(" \\\\");
+            found.push(last.rsplit("= ").next().unwrap_or("").trim().to_string());
+        }
+    }
+    found
+}
+
+fn assert_value(page: &str, lhs: &str, want: &str) {
+    let got = value_of(page, lhs);
+    assert!(
+        got.iter().any(|g| g == want),
+        "{lhs} should equal {want}; found {got:?}"
+    );
+}
+
+#[test]
+fn markdown_shows_the_published_numbers_in_their_places() {
+    let md = solve(&["-f", "md"]);
+    let p = |a: &str, b: &str| format!("\\frac{{\\partial {a}}}{{\\partial {b}}}");
+    assert_value(&md, "net_{h_1}", "0.3775");
+    assert_value(&md, "out_{h_1}", "0.593269992");
+    assert_value(&md, "net_{o_1}", "1.105905967");
+    assert_value(&md, "out_{o_1}", "0.75136507");
+    assert_value(&md, "E_{o_1}", "0.274811083");
+    assert_value(&md, "E_{total}", "0.298371109");
+    assert_value(&md, &p("E_{total}", "out_{o_1}"), "0.74136507");
+    assert_value(&md, &p("out_{o_1}", "net_{o_1}"), "0.186815602");
+    assert_value(&md, &p("E_{total}", "w_{5}"), "0.082167041");
+    assert_value(&md, "w_{5}^{+}", "0.35891648");
+    assert_value(
+        &md,
+        &format!("\\delta_{{o_1}} = {}", p("E_{total}", "net_{o_1}")),
+        "0.138498562",
+    );
+    assert_value(&md, &p("E_{o_1}", "out_{h_1}"), "0.055399425");
+    assert_value(&md, &p("E_{total}", "out_{h_1}"), "0.036350306");
+    assert_value(&md, &p("out_{h_1}", "net_{h_1}"), "0.241300709");
+    assert_value(&md, &p("E_{total}", "w_{1}"), "0.000438568");
+    assert_value(&md, "w_{1}^{+}", "0.149780716");
+    // Output layer first, each δ derived once and referred to afterwards.
+    let w5 = md.find("id=\"dw5\"").unwrap();
+    let w1 = md.find("id=\"dw1\"").unwrap();
+    assert!(w5 < w1);
+    assert_eq!(md.matches("\\delta_{o_1} = \\frac").count(), 1);
+    assert!(md.contains("derived in the step for [$\\partial E_{total} / \\partial w_{5}$](#dw5)"));
+}
+
+#[test]
+fn decimals_notation_and_only() {
+    let md = solve(&["--decimals", "5"]);
+    assert_value(&md, "E_{total}", "0.29837");
+    let md = solve(&["--notation", "sum-output"]);
+    assert!(md.contains("sum_{h_1}") && md.contains("output_{h_1}"));
+    assert!(!md.contains("net_{h_1}") && !md.contains("out_{h_1}"));
+    let md = solve(&["--notation", "z-a"]);
+    assert!(md.contains("z_{h_1} &=") && md.contains("a_{h_1} &="));
+    let md = solve(&["--only", "w5,b1"]);
+    assert!(md.contains("id=\"dw5\"") && md.contains("id=\"db1\""));
+    assert!(!md.contains("id=\"dw6\"") && !md.contains("id=\"dw1\""));
+    // b1 needs δ_o1 and δ_o2: derived right there, since no shown step did.
+    assert!(md.contains("\\delta_{o_2}"));
+    let r = Test::new()
+        .args(["solve", "examples/mazur.nn", "--only", "w9"])
+        .status(2);
+    assert!(r.stderr.contains("`w9` is not a param"), "{}", r.stderr);
+}
+
+#[test]
+fn hand_rounding_uses_the_shown_values() {
+    let md = solve(&["--hand", "--decimals", "4"]);
+    assert!(md.contains("rounded to 4 decimals"));
+    // Each product of shown factors gives the shown result.
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("\\frac{\\partial E_{total}}{\\partial w_{5}} &= 0."))
+        .expect("product line of w5");
+    let rhs: Vec<&str> = line
+        .trim_end_matches(" \\\\")
+        .split("&= ")
+        .nth(1)
+        .unwrap()
+        .split(" = ")
+        .collect();
+    let factors: f64 = rhs[0]
+        .split(" \\cdot ")
+        .map(|x| x.parse::<f64>().unwrap())
+        .product();
+    let shown: f64 = rhs[1].parse().unwrap();
+    assert_eq!((factors * 1e4).round() / 1e4, shown, "{line}");
+    assert_value(&md, "E_{total}", "0.2984");
+}
+
+#[test]
+fn front_matter_fragment_output_file_and_user_template() {
+    let md = solve(&["--front-matter"]);
+    assert!(md.starts_with("---\ntitle: \"Mazur 2-2-2\"\nmath: true\n---\n\n# Mazur 2-2-2\n"));
+    let tex = solve(&["-f", "tex", "--fragment"]);
+    assert!(!tex.contains("\\documentclass") && !tex.contains("\\end{document}"));
+    assert!(tex.contains("\\section*{Forward pass}"));
+    let full = solve(&["-f", "tex"]);
+    assert!(full.starts_with("\\documentclass") && full.trim_end().ends_with("\\end{document}"));
+
+    let dir = tempdir("front");
+    let out = dir.join("page.md");
+    let r = Test::new()
+        .args(["solve", "examples/mazur.nn", "-o", out.to_str().unwrap()])
+        .status(0);
+    assert!(r.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), solve(&[]));
+
+    let tpl = dir.join("t.hbs");
+    std::fs::write(
+        &tpl,
+        "{{title}}: {{#each summary}}{{name}}={{num raw.[2]}} {{/each}}E={{error.value}}\n",
+    )
+    .unwrap();
+    let r = Test::new()
+        .args([
+            "solve",
+            "examples/mazur.nn",
+            "--decimals",
+            "4",
+            "--template",
+            tpl.to_str().unwrap(),
+        ])
+        .status(0);
+    assert!(
+        r.stdout.starts_with("Mazur 2-2-2: w1=0.1498 w2=0.1996"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.trim_end().ends_with("E=0.2984"));
+    std::fs::write(&tpl, "{{#each summary}}{{nmae}}{{/each}}").unwrap();
+    let r = Test::new()
+        .args([
+            "solve",
+            "examples/mazur.nn",
+            "--template",
+            tpl.to_str().unwrap(),
+        ])
+        .status(2);
+    assert!(
+        r.stderr.contains("t.hbs") && r.stderr.contains("nmae"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A fresh directory under the target dir.
+pub fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pages-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn node_checker() -> PathBuf {
+    let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    assert!(
+        js.join("node_modules/katex").exists() && js.join("node_modules/mathjax-full").exists(),
+        "the math checker needs `npm ci` in tests/js (scripts/test does it)"
+    );
+    js.join("check-math.mjs")
+}
+
+#[test]
+fn every_math_span_is_valid_for_katex_and_mathjax() {
+    let dir = tempdir("katex");
+    let mut files = Vec::new();
+    let mut write = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        files.push(p);
+    };
+    write("mazur.md", solve(&[]));
+    write(
+        "mazur-hand.md",
+        solve(&["--hand", "--notation", "sum-output"]),
+    );
+    for seed in 0..6u64 {
+        let widths: Vec<usize> = match seed % 3 {
+            0 => vec![3, 2],
+            1 => vec![2, 3, 2, 1],
+            _ => vec![4, 1],
+        };
+        let src = netgen::network(seed, 2 + seed as usize % 2, &widths);
+        let md = Test::new()
+            .args(["solve", "-"])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        write(&format!("random{seed}.md"), md);
+    }
+    let out = Command::new("node")
+        .arg(node_checker())
+        .args(&files)
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let spans: usize = text.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(spans > 500, "{text}");
+}
+
+fn pdflatex(dir: &Path, name: &str, tex: &str) {
+    std::fs::write(dir.join(format!("{name}.tex")), tex).unwrap();
+    for _ in 0..2 {
+        let out = Command::new("pdflatex")
+            .args([
+                "-halt-on-error",
+                "-interaction=nonstopmode",
+                &format!("{name}.tex"),
+            ])
+            .current_dir(dir)
+            .output()
+            .expect("pdflatex runs (scripts/test installs texlive-latex-base)");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}.tex does not compile:\n{log}");
+        let overfull: Vec<&str> = log
+            .lines()
+            .filter(|l| l.starts_with("Overfull \\hbox") && hbox_points(l) > 20.0)
+            .collect();
+        assert!(overfull.is_empty(), "{name}: {overfull:?}");
+    }
+}
+
+fn hbox_points(line: &str) -> f64 {
+    line.split('(')
+        .nth(1)
+        .and_then(|s| s.split("pt").next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn latex_compiles_for_examples_and_deeper_random_networks() {
+    let dir = tempdir("tex");
+    for entry in std::fs::read_dir("examples").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let tex = Test::new()
+            .args(["solve", path.to_str().unwrap(), "-f", "tex"])
+            .status(0)
+            .stdout;
+        pdflatex(&dir, &name, &tex);
+    }
+    for seed in 10..13u64 {
+        let src = netgen::network(seed, 3, &[5, 4, 4, 2]);
+        let tex = Test::new()
+            .args(["solve", "-", "-f", "tex"])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        pdflatex(&dir, &format!("random{seed}"), &tex);
+    }
+    let wide = netgen::network(99, 12, &[12, 2]);
+    let tex = Test::new()
+        .args(["solve", "-", "-f", "tex"])
+        .stdin(&wide)
+        .status(0)
+        .stdout;
+    pdflatex(&dir, "wide", &tex);
+}
+
+#[test]
+fn golden_pages_of_the_example() {
+    for (format, file) in [
+        ("md", "expected.md"),
+        ("tex", "expected.tex"),
+        ("json", "expected.json"),
+    ] {
+        let got = solve(&["-f", format]);
+        let path = Path::new("tests/golden/mazur").join(file);
+        if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            got == want,
+            "{} differs; review and run with SNAPSHOTS=overwrite",
+            path.display()
+        );
+    }
+}
