@@ -6,7 +6,7 @@ use crate::expr::{Expr, LatexStyle, Names, Sym};
 use crate::number;
 
 /// Visible characters on one line of an aligned block before it is broken.
-pub const LINE_WIDTH: usize = 64;
+pub const LINE_WIDTH: usize = 72;
 
 /// Prints expressions of one solution.
 pub struct Printer<'a> {
@@ -84,57 +84,57 @@ impl Printer<'_> {
 /// Rough count of the characters a reader sees in `latex`: a fraction is as
 /// wide as its wider part, commands count as one character.
 pub fn visible_width(latex: &str) -> usize {
-    let chars: Vec<char> = latex.chars().collect();
     let mut i = 0;
-    width_of(&chars, &mut i, false)
+    width_of(latex.as_bytes(), &mut i, false)
 }
 
 /// Width from `i` to the end of the group (or text) that starts there.
-fn width_of(c: &[char], i: &mut usize, in_group: bool) -> usize {
+fn width_of(c: &[u8], i: &mut usize, in_group: bool) -> usize {
     let mut w = 0;
     while *i < c.len() {
         let ch = c[*i];
         *i += 1;
         match ch {
-            '}' if in_group => return w,
-            '{' => w += width_of(c, i, true),
-            '\\' => {
+            b'}' if in_group => return w,
+            b'{' => w += width_of(c, i, true),
+            b'\\' => {
                 let start = *i;
                 while *i < c.len() && c[*i].is_ascii_alphabetic() {
                     *i += 1;
                 }
-                let name: String = c[start..*i].iter().collect();
-                match name.as_str() {
-                    "frac" | "dfrac" => {
+                match &c[start..*i] {
+                    b"frac" | b"dfrac" => {
                         let a = group(c, i);
                         let b = group(c, i);
                         w += a.max(b);
                     }
-                    "left" | "right" => {
+                    b"left" | b"right" => {
                         *i += 1;
                         w += 1;
                     }
-                    "quad" => w += 2,
-                    "begin" | "end" | "operatorname" | "text" | "mathrm" => {}
-                    "" => {
+                    b"quad" => w += 2,
+                    b"begin" | b"end" | b"operatorname" | b"text" | b"mathrm" => {}
+                    b"" => {
                         *i += 1;
                         w += 1;
                     }
                     _ => w += 1,
                 }
             }
-            '_' | '^' | '&' | ' ' => {}
+            b'_' | b'^' | b'&' | b' ' => {}
+            // UTF-8 continuation bytes do not start a character.
+            0x80..=0xBF => {}
             _ => w += 1,
         }
     }
     w
 }
 
-fn group(c: &[char], i: &mut usize) -> usize {
-    while *i < c.len() && c[*i] == ' ' {
+fn group(c: &[u8], i: &mut usize) -> usize {
+    while *i < c.len() && c[*i] == b' ' {
         *i += 1;
     }
-    if *i < c.len() && c[*i] == '{' {
+    if *i < c.len() && c[*i] == b'{' {
         *i += 1;
         width_of(c, i, true)
     } else if *i < c.len() {
@@ -154,10 +154,14 @@ pub type Part = Vec<String>;
 /// `&= ` line, and a part too long for a line is broken between its pieces
 /// with the continuation indented by `\quad`.
 pub fn chain_lines(lhs: &str, parts: &[Part]) -> Vec<String> {
-    let joined: Vec<String> = parts.iter().map(|p| p.join(" ")).collect();
-    let one = format!("{lhs} &= {}", joined.join(" = "));
-    if visible_width(&one) <= LINE_WIDTH {
-        return vec![one];
+    let widths: Vec<usize> = parts
+        .iter()
+        .map(|p| p.iter().map(|x| visible_width(x) + 1).sum::<usize>())
+        .collect();
+    let lhs_width = visible_width(lhs);
+    if lhs_width + widths.iter().map(|w| w + 2).sum::<usize>() <= LINE_WIDTH {
+        let joined: Vec<String> = parts.iter().map(|p| p.join(" ")).collect();
+        return vec![format!("{lhs} &= {}", joined.join(" = "))];
     }
     let mut lines = Vec::new();
     for (i, part) in parts.iter().enumerate() {
@@ -167,14 +171,14 @@ pub fn chain_lines(lhs: &str, parts: &[Part]) -> Vec<String> {
             "&= ".to_string()
         };
         let mut line = lead.clone();
-        let mut width = visible_width(&lead) + if i == 0 { 0 } else { visible_width(lhs) };
+        let mut width = 2 + lhs_width;
         let mut first = true;
         for piece in part {
             let pw = visible_width(piece) + 1;
             if !first && width + pw > LINE_WIDTH {
                 lines.push(line);
                 line = "&\\quad ".to_string();
-                width = visible_width(lhs) + 4;
+                width = lhs_width + 4;
             }
             if !line.ends_with(' ') {
                 line.push(' ');

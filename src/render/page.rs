@@ -264,9 +264,50 @@ pub struct Page {
 
 struct Ctx<'s, 'a> {
     sol: &'s Solution<'a>,
-    names: NetNames<'a>,
+    names: CachedNames<'a>,
     decimals: usize,
     markup: Markup,
+}
+
+/// The page's names with the LaTeX of every symbol worked out once.
+struct CachedNames<'a> {
+    inner: NetNames<'a>,
+    net: Vec<String>,
+    out: Vec<String>,
+    params: Vec<String>,
+}
+
+impl<'a> CachedNames<'a> {
+    fn new(inner: NetNames<'a>) -> CachedNames<'a> {
+        let n = inner.net.neurons.len() as u32;
+        CachedNames {
+            net: (0..n).map(|i| inner.latex(Sym::Net(i))).collect(),
+            out: (0..n).map(|i| inner.latex(Sym::Out(i))).collect(),
+            params: (0..inner.net.params.len() as u32)
+                .map(|i| inner.latex(Sym::Param(i)))
+                .collect(),
+            inner,
+        }
+    }
+}
+
+impl Names for CachedNames<'_> {
+    fn plain(&self, sym: Sym) -> String {
+        self.inner.plain(sym)
+    }
+
+    fn latex(&self, sym: Sym) -> String {
+        match sym {
+            Sym::Net(i) => self.net[i as usize].clone(),
+            Sym::Out(i) => self.out[i as usize].clone(),
+            Sym::Param(i) => self.params[i as usize].clone(),
+            s => self.inner.latex(s),
+        }
+    }
+
+    fn func(&self, func: Func) -> String {
+        self.inner.func(func)
+    }
 }
 
 impl Ctx<'_, '_> {
@@ -394,7 +435,7 @@ pub fn build(
 ) -> Page {
     let ctx = Ctx {
         sol,
-        names: sol.names(),
+        names: CachedNames::new(sol.names()),
         decimals: opts.decimals,
         markup,
     };
@@ -417,7 +458,7 @@ pub fn build(
             .map(|f| {
                 let names = NetNames {
                     args: Some(&f.args),
-                    ..ctx.names
+                    ..ctx.names.inner
                 };
                 let value = |_: Sym| None;
                 let p = Printer {
@@ -628,7 +669,7 @@ fn activation_text(a: Activation, sol: &Solution<'_>) -> String {
 
 fn loss_latex(ctx: &Ctx<'_, '_>) -> String {
     let net = ctx.sol.net;
-    let (_, o) = ctx.names.notation.prefixes();
+    let (_, o) = ctx.names.inner.notation.prefixes();
     let t = "target_{k}";
     let o = format!("{o}_{{k}}");
     let e = "E_{total}";
@@ -657,7 +698,7 @@ fn loss_latex(ctx: &Ctx<'_, '_>) -> String {
                     self.0.func(f)
                 }
             }
-            let k = K(&ctx.names, &o);
+            let k = K(&ctx.names.inner, &o);
             let value = |_: Sym| None;
             let p = Printer {
                 names: &k,
