@@ -9,6 +9,7 @@ use crate::parse::parse_network;
 use crate::render;
 use crate::render::page::{self, Markup, PageOptions};
 use crate::render::templates;
+use crate::render::{html, svg};
 use crate::solution::Solution;
 
 /// Output formats of `solve`.
@@ -18,6 +19,8 @@ pub(crate) enum Format {
     Md,
     /// A LaTeX document (or body, with --fragment).
     Tex,
+    /// One standalone HTML page: MathML, inline SVG, no JavaScript.
+    Html,
     /// JSON for machines.
     Json,
 }
@@ -76,9 +79,12 @@ pub(crate) struct Args {
     /// A handlebars template to use instead of the built-in one.
     #[arg(long, value_name = "FILE.hbs")]
     template: Option<PathBuf>,
-    /// Language of the fixed prose.
+    /// Language of the fixed prose: en or ko.
     #[arg(long, default_value = "en")]
     lang: String,
+    /// Also write the network drawing to this SVG file (Markdown pages reference it).
+    #[arg(long, value_name = "FILE.svg")]
+    diagram: Option<PathBuf>,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
@@ -109,11 +115,11 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     }
     let text = match args.format {
         Format::Json => render::json::render(&sol),
-        Format::Md | Format::Tex => {
-            let markup = if args.format == Format::Md {
-                Markup::Markdown
-            } else {
+        Format::Md | Format::Tex | Format::Html => {
+            let markup = if args.format == Format::Tex {
                 Markup::Latex
+            } else {
+                Markup::Markdown
             };
             let user = match &args.template {
                 Some(path) => Some((
@@ -127,17 +133,34 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             let opts = PageOptions {
                 decimals: args.decimals as usize,
                 only,
-                front_matter: args.front_matter,
+                front_matter: args.front_matter && args.format == Format::Md,
                 fragment: args.fragment,
             };
-            let page = page::build(&sol, &opts, markup, &args.lang, strings);
+            let mut page = page::build(&sol, &opts, markup, &args.lang, strings);
+            let drawing = (args.format == Format::Html || args.diagram.is_some())
+                .then(|| svg::diagram(&sol, args.decimals as usize));
+            if args.format == Format::Html {
+                page.diagram_html = drawing.clone();
+            } else if let Some(path) = &args.diagram {
+                page.diagram_src = Some(path.display().to_string());
+            }
             let hb = templates::registry(
                 markup,
                 user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
                 args.decimals as usize,
             )?;
             let name = user.as_ref().map_or("solution", |(n, _)| n.as_str());
-            templates::render(&hb, &page, name)?
+            let text = templates::render(&hb, &page, name)?;
+            if let (Some(path), Some(svg)) = (&args.diagram, &drawing) {
+                super::write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
+            }
+            if args.format == Format::Html {
+                let body = html::body(&text)
+                    .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
+                templates::html_page(&page.title, &args.lang, &body)?
+            } else {
+                text
+            }
         }
     };
     write_output(args.output.as_ref(), &text)?;

@@ -260,6 +260,10 @@ pub struct Page {
     pub total_after: String,
     /// LaTeX of η.
     pub eta: String,
+    /// The network drawing as inline SVG (HTML pages).
+    pub diagram_html: Option<String>,
+    /// The path of the drawing as an image file (`--diagram`, Markdown pages).
+    pub diagram_src: Option<String>,
 }
 
 struct Ctx<'s, 'a> {
@@ -634,6 +638,8 @@ pub fn build(
         summary,
         total_after: ctx.text_num(d.total_after),
         eta: "\\eta".to_string(),
+        diagram_html: None,
+        diagram_src: None,
     }
 }
 

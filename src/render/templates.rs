@@ -16,14 +16,39 @@ pub const SOLUTION_MD: &str = include_str!("../../templates/solution.md.hbs");
 pub const SOLUTION_TEX: &str = include_str!("../../templates/solution.tex.hbs");
 
 /// Languages of the fixed prose: code and strings file.
-pub const LANGUAGES: &[(&str, &str)] = &[("en", include_str!("../../templates/lang/en.json"))];
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("en", include_str!("../../templates/lang/en.json")),
+    ("ko", include_str!("../../templates/lang/ko.json")),
+];
+
+/// The HTML page around a rendered body.
+pub const PAGE_HTML: &str = include_str!("../../templates/page.html.hbs");
+/// The page's style sheet.
+pub const PAGE_CSS: &str = include_str!("../../templates/page.css");
+
+/// Wraps an HTML body in the standalone page (HTML-escaping registry).
+pub fn html_page(title: &str, lang: &str, body: &str) -> anyhow::Result<String> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_template_string("page", PAGE_HTML)
+        .map_err(|e| anyhow!("{}", template_error("page.html.hbs", &e.to_string())))?;
+    let data = serde_json::json!({ "title": title, "lang": lang, "css": PAGE_CSS, "body": body });
+    hb.render("page", &data)
+        .map_err(|e| anyhow!("{}", template_error("page.html.hbs", &e.to_string())))
+}
 
 /// The fixed prose of language `lang`.
 pub fn strings(lang: &str) -> anyhow::Result<serde_json::Value> {
     let (_, text) = LANGUAGES
         .iter()
         .find(|(code, _)| *code == lang)
-        .ok_or_else(|| anyhow!("no language `{lang}`"))?;
+        .ok_or_else(|| {
+            let known: Vec<&str> = LANGUAGES.iter().map(|(c, _)| *c).collect();
+            anyhow!(
+                "no language `{lang}`; the languages are {}",
+                known.join(", ")
+            )
+        })?;
     serde_json::from_str(text)
         .context("the built-in strings file is not valid JSON (this is a bug in chainrule)")
 }
