@@ -135,16 +135,8 @@ pub fn diagram(sol: &Solution<'_>, decimals: usize) -> String {
                 let mut sources = Vec::new();
                 let mut weights = Vec::new();
                 term.visit_syms(&mut |s| match s {
-                    Sym::Input(_) | Sym::Out(_) => {
-                        if !sources.contains(&s) {
-                            sources.push(s)
-                        }
-                    }
-                    Sym::Param(_) | Sym::Const(_) => {
-                        if !weights.contains(&s) {
-                            weights.push(s)
-                        }
-                    }
+                    Sym::Input(_) | Sym::Out(_) if !sources.contains(&s) => sources.push(s),
+                    Sym::Param(_) | Sym::Const(_) if !weights.contains(&s) => weights.push(s),
                     _ => {}
                 });
                 let label = match weights.as_slice() {
