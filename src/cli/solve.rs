@@ -24,6 +24,7 @@ pub(crate) enum NotationArg {
     /// sum_h1 / output_h1
     SumOutput,
     /// z_h1 / a_h1
+    #[value(name = "z-a")]
     ZA,
 }
 

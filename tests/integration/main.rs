@@ -3,5 +3,6 @@
 // Test helpers are `pub` for the sibling modules of this one binary.
 #![allow(unreachable_pub)]
 
+mod check;
 mod cli;
 mod support;
