@@ -649,3 +649,43 @@ fn the_readme_session_is_real() {
         .status(1);
     assert_eq!(r.stdout, &readme[from..to]);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// No answers file, however malformed, makes `check` panic.
+    #[test]
+    fn any_answers_file_is_judged_or_refused(
+        lines in proptest::collection::vec(
+            "(net_h1|out_o1|dE_total/dw5|∂E/∂w1|w5\\+|E_total\\+|δ_o2|dw5/dE|x|d)? ?=? ?\
+             (0\\.[0-9]{1,6}|-?[0-9]e-?[0-9]|out_h1|\\(|\\)|\\*|/|1/0|ln\\(0\\)|#|[a-z]{1,3}| ){0,6}",
+            0..8,
+        )
+    ) {
+        judge_quietly(&lines.join("\n"));
+    }
+
+    /// Nor does any text at all.
+    #[test]
+    fn any_text_is_judged_or_refused(text in "\\PC{0,200}") {
+        judge_quietly(&text);
+    }
+}
+
+/// Parses and checks `text` against the classic example, rendering both ways.
+fn judge_quietly(text: &str) {
+    let src = std::fs::read_to_string(MAZUR).unwrap();
+    let net = chainrule::parse::parse_network("mazur.nn", &src).unwrap();
+    match chainrule::parse::parse_answers(&net, "a.txt", text) {
+        Ok(claims) => {
+            let opts = chainrule::check::Options::default();
+            if let Ok(report) = chainrule::check::check(&net, &claims, &opts) {
+                let _ = chainrule::check::render_text(&report, false);
+                let _ = chainrule::check::render_json(&report);
+            }
+        }
+        Err(d) => {
+            let _ = d.to_string();
+        }
+    }
+}
