@@ -5,7 +5,8 @@
 //!
 //! The pipeline: text → [`parse`] → [`model`] → [`derivation`] (built on
 //! [`expr`] and [`diff`], evaluated exactly) → [`solution`] (the view model
-//! every output format reads).
+//! every output format reads). [`check`] judges a student's hand derivation
+//! against the same numbers.
 
 pub mod derivation;
 pub mod diagnostic;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod notation;
 pub mod parse;
 
+pub mod check;
 pub mod cli;
 pub mod eval;
 pub mod number;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each with its clap arguments
 //! and an `execute` that returns the exit status.
 
+mod check;
 mod example;
 mod solve;
 
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Solve a network: forward pass, loss, chain-rule derivation, update.
     Solve(solve::Args),
+    /// Check a hand derivation: one claim a line, ✓ or ✗ and the likely mistake.
+    Check(check::Args),
     /// Print a bundled example network.
     Example(example::Args),
 }
@@ -60,6 +63,7 @@ pub fn run() -> u8 {
     };
     let result = match cli.command {
         Command::Solve(a) => solve::execute(a),
+        Command::Check(a) => check::execute(a),
         Command::Example(a) => example::execute(a),
     };
     match result {

@@ -3,6 +3,7 @@
 //! [`Diagnostic`]s, and the expression reader shared by network files and
 //! answers files. No pest type leaves this module and `lower`.
 
+mod answers;
 mod formula;
 mod lower;
 
@@ -17,6 +18,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::expr::{self, BinOp, Expr, Func, Sym};
 use crate::model::Network;
 
+pub use answers::parse_answers;
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
 pub use lower::lower;
 
@@ -135,9 +137,15 @@ fn describe(rule: &Rule) -> &'static str {
         Rule::expr | Rule::expr_only | Rule::call | Rule::neg => "an expression",
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow | Rule::infix => "an operator",
         Rule::prefix | Rule::primary => "an expression",
-        Rule::claim => "a claim like `net_h1 = 0.3775`",
-        Rule::quantity => "a quantity name",
-        Rule::file | Rule::answers => "a statement",
+        Rule::claim_line | Rule::claim => "a claim like `net_h1 = 0.3775`",
+        Rule::quantity | Rule::partial | Rule::delta | Rule::updated => {
+            "a quantity (`net_h1`, `dE_total/dw5`, `w5+`)"
+        }
+        Rule::equals => "`=`",
+        Rule::d_sign => "`d` or `∂`",
+        Rule::slash => "`/`",
+        Rule::update_mark => "`+`",
+        Rule::file => "a statement",
         Rule::WHITESPACE | Rule::COMMENT | Rule::ident_char => "white space",
     }
 }

@@ -1,0 +1,282 @@
+//! The known mistakes of hand derivations, each with a stable code, and the
+//! variants of the computation that reproduce them.
+
+use super::claim::Quantity;
+use super::graph::{is_bias, ActMode, UpdateRule, Variant};
+use crate::model::{Activation, Loss, Network};
+
+/// A known mistake. The codes ([`Mistake::code`]) are stable: grading
+/// scripts read them from the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mistake {
+    /// The ½ of E = ½(target − out)² left out.
+    ForgotHalf,
+    /// The sign flipped (∂E/∂out taken as target − out, or the result negated).
+    SignFlip,
+    /// ∂out/∂net left out of the chain.
+    MissingActivationDerivative,
+    /// net used where out belongs.
+    NetForOut,
+    /// A hidden gradient taken through only one of the outputs it feeds.
+    SingleOutputSum,
+    /// Output-layer weights updated before the hidden gradients were taken.
+    EarlyUpdate,
+    /// The bias left out of the net input.
+    MissingBias,
+    /// The update added: p + η·g.
+    AddedUpdate,
+    /// The learning rate left out of the update: p − g.
+    MissingRate,
+    /// σ′ taken as net(1 − net).
+    DerivativeOfNet,
+    /// Right for the student's own earlier wrong value.
+    CarriedForward,
+}
+
+impl Mistake {
+    /// Every mistake, in the order diagnoses are tried.
+    pub const ALL: [Mistake; 11] = [
+        Mistake::CarriedForward,
+        Mistake::ForgotHalf,
+        Mistake::SignFlip,
+        Mistake::MissingActivationDerivative,
+        Mistake::NetForOut,
+        Mistake::SingleOutputSum,
+        Mistake::EarlyUpdate,
+        Mistake::MissingBias,
+        Mistake::AddedUpdate,
+        Mistake::MissingRate,
+        Mistake::DerivativeOfNet,
+    ];
+
+    /// The stable code (`forgot_half`, `sign_flip`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Mistake::ForgotHalf => "forgot_half",
+            Mistake::SignFlip => "sign_flip",
+            Mistake::MissingActivationDerivative => "missing_activation_derivative",
+            Mistake::NetForOut => "net_for_out",
+            Mistake::SingleOutputSum => "single_output_sum",
+            Mistake::EarlyUpdate => "early_update",
+            Mistake::MissingBias => "missing_bias",
+            Mistake::AddedUpdate => "added_update",
+            Mistake::MissingRate => "missing_rate",
+            Mistake::DerivativeOfNet => "derivative_of_net",
+            Mistake::CarriedForward => "carried_forward",
+        }
+    }
+}
+
+/// One way of reproducing a mistake.
+pub(crate) struct Candidate {
+    /// The mistake.
+    pub(crate) mistake: Mistake,
+    /// The neuron it concerns, when it is about one (the output of
+    /// `single_output_sum`).
+    pub(crate) neuron: Option<u32>,
+    /// The computation with the mistake; `None` for the negated result.
+    pub(crate) variant: Option<Variant>,
+}
+
+impl Candidate {
+    /// Whether this candidate can explain a wrong value of `q`.
+    pub(crate) fn applies_to(&self, q: Quantity) -> bool {
+        let update = matches!(q, Quantity::Updated(_) | Quantity::After(_));
+        match self.mistake {
+            Mistake::AddedUpdate | Mistake::MissingRate => update,
+            // A flipped ∂E/∂out shows in partials; a flipped update is
+            // `added_update`.
+            Mistake::SignFlip => self.variant.is_none() || matches!(q, Quantity::Partial { .. }),
+            _ => true,
+        }
+    }
+}
+
+/// The candidates for `net`, in the order diagnoses are tried.
+pub(crate) fn candidates(net: &Network) -> Vec<Candidate> {
+    let layers = net.layers.len();
+    let outputs: Vec<u32> = net.outputs().collect();
+    let mut out = Vec::new();
+    let mut push = |mistake, neuron, variant| {
+        out.push(Candidate {
+            mistake,
+            neuron,
+            variant,
+        })
+    };
+    // Layer sets: all layers, then each one alone (when there are several).
+    let layer_sets = |relevant: &dyn Fn(usize) -> bool| -> Vec<Vec<bool>> {
+        let chosen: Vec<usize> = (0..layers).filter(|&l| relevant(l)).collect();
+        let mut sets = Vec::new();
+        if chosen.is_empty() {
+            return sets;
+        }
+        sets.push((0..layers).map(|l| chosen.contains(&l)).collect());
+        if chosen.len() > 1 {
+            for &l in &chosen {
+                sets.push((0..layers).map(|m| m == l).collect());
+            }
+        }
+        sets
+    };
+    let v = Variant::default;
+
+    if net.loss == Loss::Mse {
+        for (value, deriv) in [(true, true), (false, true), (true, false)] {
+            let variant = Variant {
+                value_loss: value.then_some(Loss::Sse),
+                deriv_loss: deriv.then_some(Loss::Sse),
+                ..v()
+            };
+            push(Mistake::ForgotHalf, None, Some(variant));
+        }
+    }
+
+    push(Mistake::SignFlip, None, None);
+    push(
+        Mistake::SignFlip,
+        None,
+        Some(Variant {
+            flipped: outputs.clone(),
+            ..v()
+        }),
+    );
+    if outputs.len() > 1 {
+        for &k in &outputs {
+            push(
+                Mistake::SignFlip,
+                Some(k),
+                Some(Variant {
+                    flipped: vec![k],
+                    ..v()
+                }),
+            );
+        }
+    }
+
+    let elementwise = |l: usize| net.layers[l].activation != Activation::Identity;
+    for set in layer_sets(&elementwise) {
+        let act = set
+            .iter()
+            .map(|&on| if on { ActMode::One } else { ActMode::Textbook })
+            .collect();
+        push(
+            Mistake::MissingActivationDerivative,
+            None,
+            Some(Variant { act, ..v() }),
+        );
+    }
+
+    for variant in [
+        Variant {
+            net_in_factors: true,
+            ..v()
+        },
+        Variant {
+            net_in_loss: true,
+            ..v()
+        },
+        Variant {
+            net_in_factors: true,
+            net_in_loss: true,
+            ..v()
+        },
+    ] {
+        push(Mistake::NetForOut, None, Some(variant));
+    }
+    for set in layer_sets(&elementwise) {
+        push(
+            Mistake::NetForOut,
+            None,
+            Some(Variant {
+                out_is_net: set,
+                ..v()
+            }),
+        );
+    }
+
+    if outputs.len() > 1 && layers > 1 {
+        for &k in &outputs {
+            push(
+                Mistake::SingleOutputSum,
+                Some(k),
+                Some(Variant {
+                    single_output: Some(k),
+                    ..v()
+                }),
+            );
+        }
+    }
+
+    if layers > 1 {
+        push(
+            Mistake::EarlyUpdate,
+            None,
+            Some(Variant {
+                early_update: true,
+                ..v()
+            }),
+        );
+    }
+
+    let has_bias = |l: usize| {
+        net.layers[l].neurons.clone().any(|n| {
+            net.neurons[n as usize]
+                .net
+                .additive_terms()
+                .iter()
+                .any(|(_, t)| is_bias(t, &net.functions))
+        })
+    };
+    for set in layer_sets(&has_bias) {
+        push(
+            Mistake::MissingBias,
+            None,
+            Some(Variant {
+                no_bias: set,
+                ..v()
+            }),
+        );
+    }
+
+    push(
+        Mistake::AddedUpdate,
+        None,
+        Some(Variant {
+            update: UpdateRule::Added,
+            ..v()
+        }),
+    );
+    if net.rate != 1.0 {
+        push(
+            Mistake::MissingRate,
+            None,
+            Some(Variant {
+                update: UpdateRule::WithoutRate,
+                ..v()
+            }),
+        );
+    }
+
+    // σ′ as net(1 − net): only where the textbook form reads out.
+    let reads_out = |l: usize| {
+        matches!(
+            net.layers[l].activation,
+            Activation::Sigmoid | Activation::Tanh | Activation::Softmax
+        )
+    };
+    for set in layer_sets(&reads_out) {
+        let act = set
+            .iter()
+            .map(|&on| {
+                if on {
+                    ActMode::OfNet
+                } else {
+                    ActMode::Textbook
+                }
+            })
+            .collect();
+        push(Mistake::DerivativeOfNet, None, Some(Variant { act, ..v() }));
+    }
+    out
+}

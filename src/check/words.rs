@@ -1,0 +1,104 @@
+//! The words of `chainrule check`'s verdicts, in one place so that they can
+//! be reviewed (and, later, translated) together.
+
+use super::mistake::Mistake;
+
+/// The message of a right claim.
+pub(crate) const RIGHT: &str = "right";
+
+/// The message of a wrong formula that fits no known mistake.
+pub(crate) const NOT_EQUAL: &str = "not equal to the derived formula";
+
+/// `expected 0.082167041`
+pub(crate) fn expected(value: &str) -> String {
+    format!("expected {value}")
+}
+
+/// `expected -(target_o1 - out_o1)*… = 0.082167041`
+pub(crate) fn expected_formula(formula: &str, value: &str) -> String {
+    format!("expected {formula} = {value}")
+}
+
+/// What a wrong formula gives at the network's values.
+pub(crate) fn formula_gives(value: &str) -> String {
+    format!("your formula gives {value} here")
+}
+
+/// A formula that is not a number at the network's values.
+pub(crate) const FORMULA_NAN: &str = "your formula is not a number at the network's values";
+
+/// `the sign is flipped (that gives -0.082167041)`
+pub(crate) fn gives(mistake: &str, value: &str) -> String {
+    format!("{mistake} (that gives {value})")
+}
+
+/// Names a formula uses that the quantity cannot depend on.
+pub(crate) fn unrelated(names: &[String], quantity: &str) -> String {
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let list = match list.as_slice() {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => list.concat(),
+    };
+    format!("it uses {list}, which {quantity} cannot depend on")
+}
+
+/// The likely mistake, in words. `neuron` is the neuron the mistake
+/// concerns, when there is one (`o1`).
+pub(crate) fn mistake(m: Mistake, neuron: Option<&str>) -> String {
+    match (m, neuron) {
+        (Mistake::ForgotHalf, _) => "the ½ of E = ½(target − out)² was left out".to_string(),
+        (Mistake::SignFlip, Some(k)) => {
+            format!("the sign of ∂E_{k}/∂out_{k} is flipped (it is −(target − out))")
+        }
+        (Mistake::SignFlip, None) => "the sign is flipped".to_string(),
+        (Mistake::MissingActivationDerivative, _) => {
+            "the activation derivative ∂out/∂net was left out of the chain".to_string()
+        }
+        (Mistake::NetForOut, _) => "net was used where out belongs".to_string(),
+        (Mistake::SingleOutputSum, Some(k)) => format!(
+            "the hidden gradient went through {k} only; it sums over every output the neuron feeds"
+        ),
+        (Mistake::SingleOutputSum, None) => {
+            "the hidden gradient went through one output only; it sums over every output the neuron feeds"
+                .to_string()
+        }
+        (Mistake::EarlyUpdate, _) => "the output-layer weights were updated before the hidden \
+gradients were taken; every gradient uses the original weights"
+            .to_string(),
+        (Mistake::MissingBias, _) => "the bias was left out of the net input".to_string(),
+        (Mistake::AddedUpdate, _) => {
+            "the update was added; it is p⁺ = p − η·∂E_total/∂p".to_string()
+        }
+        (Mistake::MissingRate, _) => {
+            "the learning rate η was left out of the update p⁺ = p − η·∂E_total/∂p".to_string()
+        }
+        (Mistake::DerivativeOfNet, _) => {
+            "∂out/∂net was taken at net instead of out: σ′ is out(1 − out), not net(1 − net)"
+                .to_string()
+        }
+        (Mistake::CarriedForward, _) => "it follows from an earlier value".to_string(),
+    }
+}
+
+/// Carried forward from line `line`: `wrong_there` says whether that value
+/// was wrong or only rounded.
+pub(crate) fn carried(line: usize, wrong_there: bool) -> String {
+    if wrong_there {
+        format!("this step is right for your value on line {line}, which is wrong")
+    } else {
+        format!("this step is right for your rounded value on line {line}; keep more digits")
+    }
+}
+
+/// A mistake made on top of the student's own value from line `line`.
+pub(crate) fn with_carried(mistake: &str, line: usize) -> String {
+    format!("{mistake}, with your value from line {line}")
+}
+
+/// The summary line.
+pub(crate) fn summary(right: usize, wrong: usize) -> String {
+    match (right, wrong) {
+        (r, 0) => format!("all {r} right"),
+        (r, w) => format!("{r} right, {w} wrong"),
+    }
+}
