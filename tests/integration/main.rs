@@ -5,6 +5,7 @@
 
 mod check;
 mod cli;
+mod html;
 mod netgen;
 mod pages;
 mod support;
