@@ -21,4 +21,5 @@ pub mod cli;
 pub mod eval;
 pub mod number;
 pub mod render;
+pub mod rng;
 pub mod solution;

@@ -8,12 +8,16 @@ use pest::iterators::Pair;
 
 use super::{read_expr, read_number, Resolver, Rule};
 use crate::diagnostic::{line_col, Diagnostic, Span};
-use crate::expr::{Builtin, Expr, Func, Sym};
+use crate::expr::{BinOp, Builtin, Expr, Func, Sym};
 use crate::model::{Activation, Function, Layer, Loss, Network, Neuron, Scalar};
 
+/// The widest layer or vector accepted.
+pub const MAX_LAYER_WIDTH: usize = 100_000;
+
 /// Words of the language that cannot name anything.
-const KEYWORDS: [&str; 9] = [
-    "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate",
+const KEYWORDS: [&str; 12] = [
+    "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate", "init", "seed",
+    "dense",
 ];
 
 /// What a declared name is.
@@ -25,6 +29,7 @@ enum Kind {
     Neuron(u32),
     Layer(u32),
     Function(u32),
+    Vector,
 }
 
 impl Kind {
@@ -36,6 +41,7 @@ impl Kind {
             Kind::Neuron(_) => "a neuron",
             Kind::Layer(_) => "a layer",
             Kind::Function(_) => "a function",
+            Kind::Vector => "a vector",
         }
     }
 }
@@ -54,13 +60,24 @@ struct Raw<'i> {
     targets: Vec<(String, f64, Span)>,
     loss: Option<(Pair<'i, Rule>, Span)>,
     rate: Option<(f64, Span)>,
+    init: Option<(InitDist, u64, Span)>,
 }
 
 struct RawLayer<'i> {
     name: String,
     span: Span,
     act: Pair<'i, Rule>,
-    neurons: Vec<(String, Span, Pair<'i, Rule>)>,
+    neurons: Vec<(String, Span, Option<Pair<'i, Rule>>)>,
+    /// `dense SRC`: the source's name and place.
+    dense: Option<(String, Span)>,
+}
+
+/// `init …`: how dense layers' params get values.
+#[derive(Debug, Clone, Copy)]
+enum InitDist {
+    Uniform(f64, f64),
+    Normal(f64, f64),
+    Xavier,
 }
 
 struct Lowerer<'s> {
@@ -69,6 +86,8 @@ struct Lowerer<'s> {
     decls: HashMap<String, Decl>,
     /// The layer of each neuron, by index.
     neuron_layers: Vec<u32>,
+    /// Vectors (`input x[3] = …`): name → element names.
+    vectors: HashMap<String, Vec<String>>,
     net: Network,
 }
 
@@ -79,6 +98,7 @@ pub fn lower(file: Pair<'_, Rule>, src: &str) -> Result<Network, Vec<Diagnostic>
         errors: Vec::new(),
         decls: HashMap::new(),
         neuron_layers: Vec::new(),
+        vectors: HashMap::new(),
         net: Network {
             title: None,
             inputs: Vec::new(),
@@ -152,6 +172,7 @@ impl<'s> Lowerer<'s> {
             targets: Vec::new(),
             loss: None,
             rate: None,
+            init: None,
         };
         for stmt in file.into_inner() {
             let span = Span::of(stmt.as_span());
@@ -172,37 +193,36 @@ impl<'s> Lowerer<'s> {
                 Rule::input_stmt | Rule::param_stmt | Rule::const_stmt => {
                     let rule = stmt.as_rule();
                     for a in stmt.into_inner().skip(1) {
-                        let Some((name, nspan, value)) = self.assignment(a) else {
-                            continue;
-                        };
-                        let list = match rule {
-                            Rule::input_stmt => &self.net.inputs,
-                            Rule::param_stmt => &self.net.params,
-                            _ => &self.net.consts,
-                        };
-                        let idx = list.len() as u32;
-                        let kind = match rule {
-                            Rule::input_stmt => Kind::Input(idx),
-                            Rule::param_stmt => Kind::Param(idx),
-                            _ => Kind::Const(idx),
-                        };
-                        if self.declare(&name, nspan, kind) {
-                            let s = Scalar {
-                                name,
-                                value,
-                                span: nspan,
+                        for (name, nspan, value) in self.assignment(a, true) {
+                            let list = match rule {
+                                Rule::input_stmt => &self.net.inputs,
+                                Rule::param_stmt => &self.net.params,
+                                _ => &self.net.consts,
                             };
-                            match rule {
-                                Rule::input_stmt => self.net.inputs.push(s),
-                                Rule::param_stmt => self.net.params.push(s),
-                                _ => self.net.consts.push(s),
+                            let idx = list.len() as u32;
+                            let kind = match rule {
+                                Rule::input_stmt => Kind::Input(idx),
+                                Rule::param_stmt => Kind::Param(idx),
+                                _ => Kind::Const(idx),
+                            };
+                            if self.declare(&name, nspan, kind) {
+                                let s = Scalar {
+                                    name,
+                                    value,
+                                    span: nspan,
+                                };
+                                match rule {
+                                    Rule::input_stmt => self.net.inputs.push(s),
+                                    Rule::param_stmt => self.net.params.push(s),
+                                    _ => self.net.consts.push(s),
+                                }
                             }
                         }
                     }
                 }
                 Rule::target_stmt => {
                     for a in stmt.into_inner().skip(1) {
-                        if let Some((name, span, value)) = self.assignment(a) {
+                        for (name, span, value) in self.assignment(a, false) {
                             raw.targets.push((name, value, span));
                         }
                     }
@@ -234,28 +254,82 @@ impl<'s> Lowerer<'s> {
                     }
                 }
                 Rule::layer_stmt => {
-                    let mut it = stmt.into_inner().skip(1);
+                    let mut it = stmt.into_inner().skip(1).peekable();
                     let name = it.next().expect("layer name");
+                    let size = match it.peek().map(|p| p.as_rule()) {
+                        Some(Rule::size) => it.next().map(|p| self.size(p)),
+                        _ => None,
+                    };
                     let act = it.next().expect("activation");
+                    let body = it.next().expect("layer body");
                     let lspan = Span::of(name.as_span());
+                    let lname = name.as_str().to_string();
                     let idx = raw.layers.len() as u32;
-                    self.declare(name.as_str(), lspan, Kind::Layer(idx));
+                    self.declare(&lname, lspan, Kind::Layer(idx));
                     let mut neurons = Vec::new();
-                    for n in it {
-                        let mut ni = n.into_inner();
-                        let nname = ni.next().expect("neuron name");
-                        let expr = ni.next().expect("neuron expr");
-                        neurons.push((nname.as_str().to_string(), Span::of(nname.as_span()), expr));
+                    let mut dense = None;
+                    if body.as_rule() == Rule::dense {
+                        let src = body.into_inner().nth(1).expect("dense source");
+                        dense = Some((src.as_str().to_string(), Span::of(src.as_span())));
+                        match size {
+                            Some(Some(n)) => {
+                                for k in 1..=n {
+                                    neurons.push((format!("{lname}{k}"), lspan, None));
+                                }
+                            }
+                            Some(None) => {}
+                            None => self.errors.push(
+                                Diagnostic::new(
+                                    lspan,
+                                    format!("dense layer `{lname}` needs a size"),
+                                )
+                                .with_note(format!("write `layer {lname}[4] … dense …`")),
+                            ),
+                        }
+                    } else {
+                        for n in body.into_inner() {
+                            let mut ni = n.into_inner();
+                            let nname = ni.next().expect("neuron name");
+                            let expr = ni.next().expect("neuron expr");
+                            neurons.push((
+                                nname.as_str().to_string(),
+                                Span::of(nname.as_span()),
+                                Some(expr),
+                            ));
+                        }
+                        if let Some(Some(n)) = size {
+                            if n != neurons.len() {
+                                self.error(
+                                    lspan,
+                                    format!(
+                                        "layer `{lname}` is declared with {n} neurons but lists {}",
+                                        neurons.len()
+                                    ),
+                                );
+                            }
+                        }
                     }
-                    if neurons.is_empty() {
-                        self.error(lspan, format!("layer `{}` has no neurons", name.as_str()));
+                    if neurons.is_empty() && dense.is_none() {
+                        self.error(lspan, format!("layer `{lname}` has no neurons"));
                     }
                     raw.layers.push(RawLayer {
-                        name: name.as_str().to_string(),
+                        name: lname,
                         span: lspan,
                         act,
                         neurons,
+                        dense,
                     });
+                }
+                Rule::init_stmt => {
+                    if let Some((_, _, first)) = raw.init {
+                        let at = self.at(first);
+                        self.errors.push(
+                            Diagnostic::new(span, "the network has a second `init`")
+                                .with_note(format!("the first is at {at}")),
+                        );
+                    } else if let Some(init) = self.init(stmt, span) {
+                        raw.init = Some(init);
+                    }
                 }
                 Rule::loss_stmt => {
                     let body = stmt.into_inner().nth(1).expect("loss body");
@@ -304,17 +378,146 @@ impl<'s> Lowerer<'s> {
         raw
     }
 
-    fn assignment(&mut self, a: Pair<'_, Rule>) -> Option<(String, Span, f64)> {
-        let mut it = a.into_inner();
+    /// The scalars of an assignment: one for `w = 0.1`, one per element for
+    /// `x[3] = [0.1, 0.5, -0.2]` (named x1, x2, x3). With `declare_vector`
+    /// the vector's name is declared too, so that `dense x` finds it.
+    fn assignment(&mut self, a: Pair<'_, Rule>, declare_vector: bool) -> Vec<(String, Span, f64)> {
+        let mut it = a.into_inner().peekable();
         let name = it.next().expect("name");
-        let num = it.next().expect("number");
-        match read_number(num.as_str(), Span::of(num.as_span())) {
-            Ok(v) => Some((name.as_str().to_string(), Span::of(name.as_span()), v)),
+        let nspan = Span::of(name.as_span());
+        let size = match it.peek().map(|p| p.as_rule()) {
+            Some(Rule::size) => it
+                .next()
+                .map(|p| (self.size(p.clone()), Span::of(p.as_span()))),
+            _ => None,
+        };
+        let value = it.next().expect("value");
+        if value.as_rule() == Rule::vector {
+            let mut out = Vec::new();
+            let mut names = Vec::new();
+            for (k, n) in value.into_inner().enumerate() {
+                match read_number(n.as_str(), Span::of(n.as_span())) {
+                    Ok(v) => {
+                        let elem = format!("{}{}", name.as_str(), k + 1);
+                        names.push(elem.clone());
+                        out.push((elem, nspan, v));
+                    }
+                    Err(d) => self.errors.push(d),
+                }
+            }
+            if let Some((Some(n), sspan)) = size {
+                if n != names.len() {
+                    self.error(
+                        sspan,
+                        format!(
+                            "`{}` is declared with {n} elements but has {}",
+                            name.as_str(),
+                            names.len()
+                        ),
+                    );
+                }
+            }
+            if names.is_empty() {
+                self.error(nspan, format!("`{}` is an empty vector", name.as_str()));
+            }
+            if declare_vector && self.declare(name.as_str(), nspan, Kind::Vector) {
+                self.vectors.insert(name.as_str().to_string(), names);
+            }
+            return out;
+        }
+        if let Some((_, sspan)) = size {
+            self.error(
+                sspan,
+                "a size needs a vector of values, like `x[2] = [0.1, 0.2]`",
+            );
+        }
+        match read_number(value.as_str(), Span::of(value.as_span())) {
+            Ok(v) => vec![(name.as_str().to_string(), nspan, v)],
             Err(d) => {
                 self.errors.push(d);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The number of a `[n]` size; refuses 0 and sizes past the limit.
+    fn size(&mut self, p: Pair<'_, Rule>) -> Option<usize> {
+        let span = Span::of(p.as_span());
+        let text = p.into_inner().next().map_or("", |i| i.as_str());
+        match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_LAYER_WIDTH).contains(&n) => Some(n),
+            _ => {
+                self.errors.push(
+                    Diagnostic::new(span, format!("size `{text}` is out of range")).with_note(
+                        format!("a size is a whole number from 1 to {MAX_LAYER_WIDTH}"),
+                    ),
+                );
                 None
             }
         }
+    }
+
+    /// Reads `init DIST(args) seed S`.
+    fn init(&mut self, stmt: Pair<'_, Rule>, span: Span) -> Option<(InitDist, u64, Span)> {
+        let mut it = stmt.into_inner().skip(1);
+        let dist = it.next().expect("distribution");
+        let dspan = Span::of(dist.as_span());
+        let mut args = Vec::new();
+        let mut seed = 0u64;
+        for p in it {
+            match p.as_rule() {
+                Rule::signed_number => match read_number(p.as_str(), Span::of(p.as_span())) {
+                    Ok(v) => args.push(v),
+                    Err(d) => {
+                        self.errors.push(d);
+                        return None;
+                    }
+                },
+                Rule::integer => match p.as_str().parse::<u64>() {
+                    Ok(s) => seed = s,
+                    Err(_) => {
+                        self.error(
+                            Span::of(p.as_span()),
+                            "the seed must be a whole number below 2^64",
+                        );
+                        return None;
+                    }
+                },
+                _ => {}
+            }
+        }
+        let d = match (dist.as_str(), args.as_slice()) {
+            ("uniform", [a, b]) if a < b => InitDist::Uniform(*a, *b),
+            ("uniform", [_, _]) => {
+                self.error(dspan, "uniform(a, b) needs a < b");
+                return None;
+            }
+            ("normal", [m, sd]) if *sd > 0.0 => InitDist::Normal(*m, *sd),
+            ("normal", [_, _]) => {
+                self.error(dspan, "normal(mean, sd) needs sd > 0");
+                return None;
+            }
+            ("xavier", []) => InitDist::Xavier,
+            (name @ ("uniform" | "normal" | "xavier"), _) => {
+                let want = if name == "xavier" {
+                    "no arguments"
+                } else {
+                    "two arguments"
+                };
+                self.error(dspan, format!("`{name}` takes {want}"));
+                return None;
+            }
+            (other, _) => {
+                let mut d = Diagnostic::new(dspan, format!("unknown initialisation `{other}`"));
+                if let Some(s) = closest(other, ["uniform", "normal", "xavier"].into_iter()) {
+                    d.message.push_str(&format!("; did you mean `{s}`?"));
+                }
+                self.errors
+                    .push(d.with_note("use `uniform(a, b)`, `normal(mean, sd)` or `xavier`"));
+                return None;
+            }
+        };
+        Some((d, seed, span))
     }
 
     /// Second pass: resolve functions, layers, neurons, targets and loss.
@@ -339,19 +542,44 @@ impl<'s> Lowerer<'s> {
         self.check_recursion(&raw);
         // Layers and neurons.
         let mut next = 0u32;
+        let mut rng = raw
+            .init
+            .map(|(_, seed, _)| crate::rng::SplitMix64::new(seed));
         for (li, layer) in raw.layers.iter().enumerate() {
             let activation = self.activation(layer.act.clone());
             let first = next;
+            let sources = match &layer.dense {
+                Some((src, sspan)) => self.dense_sources(src, *sspan, li as u32),
+                None => Vec::new(),
+            };
+            let mut missing = 0usize;
             for (name, span, expr) in &layer.neurons {
-                let res = NetResolver {
-                    l: self,
-                    layer: li as u32,
-                    first_of_layer: first,
-                    this: next,
+                let e = match expr {
+                    Some(expr) => {
+                        let res = NetResolver {
+                            l: self,
+                            layer: li as u32,
+                            first_of_layer: first,
+                            this: next,
+                        };
+                        let mut errs = Vec::new();
+                        let e = read_expr(expr.clone(), &res, &mut errs);
+                        self.errors.extend(errs);
+                        e
+                    }
+                    None => {
+                        let fan = (sources.len(), layer.neurons.len());
+                        self.dense_net(
+                            name,
+                            *span,
+                            &sources,
+                            fan,
+                            raw.init.map(|i| i.0),
+                            &mut rng,
+                            &mut missing,
+                        )
+                    }
                 };
-                let mut errs = Vec::new();
-                let e = read_expr(expr.clone(), &res, &mut errs);
-                self.errors.extend(errs);
                 self.net.neurons.push(Neuron {
                     name: name.clone(),
                     layer: li as u32,
@@ -359,6 +587,15 @@ impl<'s> Lowerer<'s> {
                     span: *span,
                 });
                 next += 1;
+            }
+            if missing > 0 {
+                self.errors.push(
+                    Diagnostic::new(
+                        layer.span,
+                        format!("dense layer `{}` has {missing} params with no value", layer.name),
+                    )
+                    .with_note("add `init uniform(-0.5, 0.5) seed 1` (or `normal(0, 0.1)`, `xavier`), or `param` lines for them"),
+                );
             }
             self.net.layers.push(Layer {
                 name: layer.name.clone(),
@@ -471,6 +708,123 @@ impl<'s> Lowerer<'s> {
                     };
                 }
             }
+        }
+    }
+
+    /// The elements a dense layer takes: an input vector or an earlier layer.
+    fn dense_sources(&mut self, src: &str, span: Span, layer: u32) -> Vec<(String, Sym)> {
+        match self.decls.get(src).map(|d| d.kind) {
+            Some(Kind::Vector) => {
+                let names = self.vectors.get(src).cloned().unwrap_or_default();
+                let mut out = Vec::new();
+                for n in names {
+                    match self.decls.get(&n).map(|d| d.kind) {
+                        Some(k @ (Kind::Input(_) | Kind::Const(_) | Kind::Param(_))) => {
+                            out.push((n, scalar_sym(k).expect("scalar")))
+                        }
+                        _ => {}
+                    }
+                }
+                out
+            }
+            Some(Kind::Layer(l)) if l < layer => {
+                let range = self.net.layers[l as usize].neurons.clone();
+                range
+                    .map(|n| (self.net.neurons[n as usize].name.clone(), Sym::Out(n)))
+                    .collect()
+            }
+            Some(Kind::Layer(_)) => {
+                self.error(span, format!("`{src}` is this layer or a later one; a dense layer takes an earlier layer or an input vector"));
+                Vec::new()
+            }
+            Some(k) => {
+                self.error(
+                    span,
+                    format!(
+                        "`{src}` is {}; `dense` takes an input vector or an earlier layer",
+                        k.noun()
+                    ),
+                );
+                Vec::new()
+            }
+            None => {
+                let cands: Vec<&str> = self
+                    .decls
+                    .iter()
+                    .filter(|(_, d)| matches!(d.kind, Kind::Vector | Kind::Layer(_)))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                let mut d = Diagnostic::new(span, format!("unknown vector or layer `{src}`"));
+                if let Some(c) = closest(src, cands.into_iter()) {
+                    d.message.push_str(&format!("; did you mean `{c}`?"));
+                }
+                self.errors
+                    .push(d.with_note(format!("declare it, e.g. `input {src}[2] = [0.1, 0.2]`")));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The net input of a dense neuron: Σ_k w_N_k·k + b_N, declaring each
+    /// param that no `param` line gave and drawing its value from `init`.
+    #[allow(clippy::too_many_arguments)]
+    fn dense_net(
+        &mut self,
+        neuron: &str,
+        span: Span,
+        sources: &[(String, Sym)],
+        (fan_in, fan_out): (usize, usize),
+        init: Option<InitDist>,
+        rng: &mut Option<crate::rng::SplitMix64>,
+        missing: &mut usize,
+    ) -> Expr {
+        let mut acc: Option<Expr> = None;
+        let mut param = |l: &mut Self, name: String, bias: bool| -> Sym {
+            if let Some(Decl {
+                kind: Kind::Param(p),
+                ..
+            }) = l.decls.get(&name)
+            {
+                return Sym::Param(*p);
+            }
+            let value = match (init, rng.as_mut()) {
+                (Some(d), Some(r)) => {
+                    let v = match d {
+                        InitDist::Uniform(a, b) => r.uniform(a, b),
+                        InitDist::Normal(m, s) => r.normal(m, s),
+                        InitDist::Xavier if bias => 0.0,
+                        InitDist::Xavier => {
+                            // Glorot: uniform on ±√(6/(fan_in + fan_out)).
+                            let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
+                            r.uniform(-a, a)
+                        }
+                    };
+                    // Four decimals: values a page can show as they are.
+                    (v * 1e4).round() / 1e4 + 0.0
+                }
+                _ => {
+                    *missing += 1;
+                    0.0
+                }
+            };
+            let idx = l.net.params.len() as u32;
+            if l.declare(&name, span, Kind::Param(idx)) {
+                l.net.params.push(Scalar { name, value, span });
+            }
+            Sym::Param(idx)
+        };
+        for (src_name, src) in sources {
+            let w = param(self, format!("w_{neuron}_{src_name}"), false);
+            let term = Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Var(*src));
+            acc = Some(match acc {
+                None => term,
+                Some(a) => Expr::bin(BinOp::Add, a, term),
+            });
+        }
+        let b = Expr::Var(param(self, format!("b_{neuron}"), true));
+        match acc {
+            None => b,
+            Some(a) => Expr::bin(BinOp::Add, a, b),
         }
     }
 
@@ -778,7 +1132,7 @@ impl Resolver for NetResolver<'_, '_> {
                 ))
             }
             Kind::Neuron(n) => Ok(Sym::Out(n)),
-            Kind::Layer(_) | Kind::Function(_) => Err(Diagnostic::new(
+            Kind::Layer(_) | Kind::Function(_) | Kind::Vector => Err(Diagnostic::new(
                 span,
                 format!("`{name}` is {}, not a value", decl.kind.noun()),
             )),

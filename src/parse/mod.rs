@@ -115,6 +115,8 @@ fn describe(rule: &Rule) -> &'static str {
         | Rule::target_stmt
         | Rule::loss_stmt
         | Rule::rate_stmt
+        | Rule::init_stmt
+        | Rule::kw_init
         | Rule::kw_network
         | Rule::kw_input
         | Rule::kw_param
@@ -124,8 +126,14 @@ fn describe(rule: &Rule) -> &'static str {
         | Rule::kw_target
         | Rule::kw_loss
         | Rule::kw_rate => {
-            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss` or `rate`)"
+            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss`, `rate` or `init`)"
         }
+        Rule::size => "a size like `[3]`",
+        Rule::integer => "a whole number",
+        Rule::vector => "a vector like `[0.1, 0.5]`",
+        Rule::layer_body => "`{` and the layer's neurons",
+        Rule::dense | Rule::kw_dense => "`{` or `dense`",
+        Rule::kw_seed => "`seed`",
         Rule::assignment => "`name = number`",
         Rule::ident => "a name",
         Rule::number | Rule::signed_number => "a number",

@@ -63,12 +63,11 @@ impl Printer<'_> {
             } else {
                 self.symbolic(t)
             };
-            // A term that is itself negative or a sum is bracketed after a sign.
-            let needs = body.starts_with('-') && i > 0;
-            let body = if needs {
-                format!("\\left({body}\\right)")
-            } else {
-                body
+            // A term that starts with a minus carries it to the sign between
+            // terms: `+ (−0.1·0.5)` is written `− 0.1·0.5`.
+            let (neg, body) = match body.strip_prefix('-') {
+                Some(rest) if i > 0 => (!neg, rest.to_string()),
+                _ => (*neg, body),
             };
             out.push(match (i, neg) {
                 (0, false) => body,
