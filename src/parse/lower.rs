@@ -12,7 +12,7 @@ use crate::expr::{BinOp, Builtin, Expr, Func, Sym};
 use crate::model::{Activation, Function, Layer, Loss, Network, Neuron, Scalar};
 
 /// The widest layer or vector accepted.
-pub const MAX_LAYER_WIDTH: usize = 100_000;
+pub(crate) const MAX_LAYER_WIDTH: usize = 100_000;
 
 /// Words of the language that cannot name anything.
 const KEYWORDS: [&str; 12] = [
@@ -718,11 +718,10 @@ impl<'s> Lowerer<'s> {
                 let names = self.vectors.get(src).cloned().unwrap_or_default();
                 let mut out = Vec::new();
                 for n in names {
-                    match self.decls.get(&n).map(|d| d.kind) {
-                        Some(k @ (Kind::Input(_) | Kind::Const(_) | Kind::Param(_))) => {
-                            out.push((n, scalar_sym(k).expect("scalar")))
-                        }
-                        _ => {}
+                    if let Some(k @ (Kind::Input(_) | Kind::Const(_) | Kind::Param(_))) =
+                        self.decls.get(&n).map(|d| d.kind)
+                    {
+                        out.push((n, scalar_sym(k).expect("scalar")))
                     }
                 }
                 out

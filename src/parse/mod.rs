@@ -22,6 +22,9 @@ pub use answers::parse_answers;
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
 pub use lower::lower;
 
+/// The widest layer or vector accepted.
+pub const MAX_LAYER_WIDTH: usize = lower::MAX_LAYER_WIDTH;
+
 /// The name in `names` closest to `name`, if one is close enough to suggest.
 pub fn closest_name<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     lower::closest(name, names.iter().copied())
