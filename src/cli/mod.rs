@@ -172,7 +172,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.flush()?;
+        drop(f);
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {

@@ -149,8 +149,10 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
                 args.decimals as usize,
             )?;
-            let name = user.as_ref().map_or("solution", |(n, _)| n.as_str());
-            let text = templates::render(&hb, &page, name)?;
+            let text = match &user {
+                Some((name, _)) => templates::render(&hb, &page, name)?,
+                None => templates::render_builtin(&hb, &mut page, markup)?,
+            };
             if let (Some(path), Some(svg)) = (&args.diagram, &drawing) {
                 super::write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
             }

@@ -605,8 +605,8 @@ pub fn build(
             )
         });
     }
-    let mut derived: Vec<Option<DeltaRef>> = vec![None; net.neurons.len()];
-    let backward = order.iter().map(|&p| step(&ctx, p, &mut derived)).collect();
+    let (at, refs) = plan(&ctx, &order);
+    let backward = build_steps(&ctx, &order, &at, &refs);
 
     let summary = net
         .params
@@ -825,6 +825,96 @@ fn paren_neg(s: &str) -> String {
     }
 }
 
+/// Which δ's a step may refer back to: those derived by earlier steps
+/// (`at[y] < step`), and those this step has derived so far.
+struct Derived<'r> {
+    at: &'r [usize],
+    refs: &'r [Option<DeltaRef>],
+    step: usize,
+    local: Vec<(u32, DeltaRef)>,
+}
+
+impl Derived<'_> {
+    fn get(&self, y: u32) -> Option<&DeltaRef> {
+        if let Some((_, r)) = self.local.iter().find(|(n, _)| *n == y) {
+            return Some(r);
+        }
+        if self.at[y as usize] < self.step {
+            return self.refs[y as usize].as_ref();
+        }
+        None
+    }
+
+    fn set(&mut self, y: u32, r: DeltaRef) {
+        self.local.push((y, r));
+    }
+}
+
+/// The neurons whose δ a hidden neuron's ∂E_total/∂out sums over, and for
+/// softmax layers the layer's neurons whose ∂E_total/∂out the δ needs.
+fn needed(ctx: &Ctx<'_, '_>, x: u32) -> Vec<u32> {
+    match &ctx.sol.derivation.neurons[x as usize].d_out {
+        DOut::Sum(edges) => edges.iter().map(|e| e.to).collect(),
+        DOut::Loss(_) => Vec::new(),
+    }
+}
+
+fn feeders(ctx: &Ctx<'_, '_>, y: u32) -> Vec<u32> {
+    let layer = ctx.sol.net.layer_of(y);
+    if layer.activation == Activation::Softmax {
+        layer.neurons.clone().collect()
+    } else {
+        vec![y]
+    }
+}
+
+/// Decides, step by step, where each δ is first derived, so that the steps
+/// can then be built independently (and in parallel): `at[y]` is the index
+/// of the step that derives δ_y (`usize::MAX` if none does), `refs[y]` the
+/// reference later steps print.
+fn plan(ctx: &Ctx<'_, '_>, order: &[usize]) -> (Vec<usize>, Vec<Option<DeltaRef>>) {
+    let n = ctx.sol.net.neurons.len();
+    let mut at = vec![usize::MAX; n];
+    let mut refs: Vec<Option<DeltaRef>> = vec![None; n];
+    fn ensure(
+        ctx: &Ctx<'_, '_>,
+        x: u32,
+        i: usize,
+        anchor: &str,
+        step: &str,
+        at: &mut [usize],
+        refs: &mut [Option<DeltaRef>],
+    ) {
+        for y in needed(ctx, x) {
+            if at[y as usize] != usize::MAX {
+                continue;
+            }
+            for f in feeders(ctx, y) {
+                ensure(ctx, f, i, anchor, step, at, refs);
+            }
+            at[y as usize] = i;
+            refs[y as usize] = Some(delta_ref(ctx, y, anchor, step));
+        }
+    }
+    for (i, &p) in order.iter().enumerate() {
+        let anchor = step_anchor(ctx, p);
+        let inline = ctx.inline(Sym::ErrTotal, Sym::Param(p as u32));
+        for edge in &ctx.sol.derivation.params[p].terms {
+            let y = edge.to;
+            if at[y as usize] == usize::MAX {
+                ensure(ctx, y, i, &anchor, &inline, &mut at, &mut refs);
+                at[y as usize] = i;
+                refs[y as usize] = Some(delta_ref(ctx, y, &anchor, &inline));
+            }
+        }
+    }
+    (at, refs)
+}
+
+fn step_anchor(ctx: &Ctx<'_, '_>, p: usize) -> String {
+    format!("d{}", ctx.sol.net.params[p].name.to_ascii_lowercase())
+}
+
 /// Whether δ_Y is ∂E_Y/∂net_Y: Y is an output whose error only it affects.
 fn per_output(ctx: &Ctx<'_, '_>, y: u32) -> bool {
     let net = ctx.sol.net;
@@ -837,7 +927,7 @@ fn delta_factors(
     ctx: &Ctx<'_, '_>,
     y: u32,
     n: &mut usize,
-    derived: &[Option<DeltaRef>],
+    derived: &Derived<'_>,
 ) -> (Vec<FactorView>, Vec<String>) {
     let d = &ctx.sol.derivation;
     let g = &d.neurons[y as usize];
@@ -990,7 +1080,7 @@ fn sum_lines(
     ctx: &Ctx<'_, '_>,
     x: u32,
     edges: &[crate::derivation::Edge],
-    derived: &[Option<DeltaRef>],
+    derived: &Derived<'_>,
 ) -> (Vec<String>, Vec<DeltaRef>, String) {
     let d = &ctx.sol.derivation;
     let lhs = ctx.partial(Sym::ErrTotal, Sym::Out(x));
@@ -1055,11 +1145,11 @@ fn sum_lines(
             )]);
             parts.push(vec![ctx.num(e.value)]);
             lines.extend(chain_lines(&lhs_t, &parts));
-            if let Some(r) = &derived[y as usize] {
+            if let Some(r) = derived.get(y) {
                 uses.push(r.clone());
             }
         }
-    } else if let Some(r) = &derived[edges[0].to as usize] {
+    } else if let Some(r) = derived.get(edges[0].to) {
         uses.push(r.clone());
     }
     let vals: Part = edges
@@ -1092,7 +1182,7 @@ fn ensure_deltas(
     x: u32,
     anchor: &str,
     step: &str,
-    derived: &mut Vec<Option<DeltaRef>>,
+    derived: &mut Derived<'_>,
     out: &mut Vec<DeltaDef>,
 ) {
     let d = &ctx.sol.derivation;
@@ -1101,7 +1191,7 @@ fn ensure_deltas(
         DOut::Loss(_) => Vec::new(),
     };
     for y in needed {
-        if derived[y as usize].is_some() {
+        if derived.get(y).is_some() {
             continue;
         }
         // Softmax layers need the d_out of every neuron of the layer.
@@ -1132,7 +1222,7 @@ fn ensure_deltas(
             delta: ctx.delta(y),
             lines,
         });
-        derived[y as usize] = Some(delta_ref(ctx, y, anchor, step));
+        derived.set(y, delta_ref(ctx, y, anchor, step));
     }
 }
 
@@ -1147,13 +1237,53 @@ fn delta_ref(ctx: &Ctx<'_, '_>, y: u32, anchor: &str, step: &str) -> DeltaRef {
     }
 }
 
+/// Builds the steps of `order` on all cores; each step sees the δ's that
+/// [`plan`] says earlier steps derived.
+fn build_steps(
+    ctx: &Ctx<'_, '_>,
+    order: &[usize],
+    at: &[usize],
+    refs: &[Option<DeltaRef>],
+) -> Vec<StepView> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = order.len().div_ceil(workers).max(64);
+    let indexed: Vec<(usize, usize)> = order.iter().copied().enumerate().collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = indexed
+            .chunks(chunk)
+            .map(|group| {
+                scope.spawn(move || {
+                    group
+                        .iter()
+                        .map(|&(i, p)| {
+                            let mut derived = Derived {
+                                at,
+                                refs,
+                                step: i,
+                                local: Vec::new(),
+                            };
+                            step(ctx, p, &mut derived)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 /// The step of param `p`.
-fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Vec<Option<DeltaRef>>) -> StepView {
+fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
     let net = ctx.sol.net;
     let d = &ctx.sol.derivation;
     let g = &d.params[p];
     let psym = Sym::Param(p as u32);
-    let anchor = format!("d{}", net.params[p].name.to_ascii_lowercase());
+    let anchor = step_anchor(ctx, p);
     let gradient = ctx.partial(Sym::ErrTotal, psym);
     let deepest = g
         .terms
@@ -1174,7 +1304,7 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Vec<Option<DeltaRef>>) -> Ste
         let ng = &d.neurons[y as usize];
         let mut braces = Vec::new();
         let mut nums = Vec::new();
-        if let Some(r) = derived[y as usize].clone() {
+        if let Some(r) = derived.get(y).cloned() {
             n += 1;
             braces.push(format!(
                 "\\underbrace{{{}}}_{{{}}}",
@@ -1221,8 +1351,10 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Vec<Option<DeltaRef>>) -> Ste
                 delta: ctx.delta(y),
                 lines: dl,
             });
-            derived[y as usize] =
-                Some(delta_ref(ctx, y, &anchor, &ctx.inline(Sym::ErrTotal, psym)));
+            derived.set(
+                y,
+                delta_ref(ctx, y, &anchor, &ctx.inline(Sym::ErrTotal, psym)),
+            );
         }
         n += 1;
         let f = &edge.factor;

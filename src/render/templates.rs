@@ -10,10 +10,38 @@ use handlebars::{
 use super::page::{Markup, Page};
 use crate::number;
 
-/// The built-in Markdown template.
+/// The built-in Markdown template: head, one step per param, tail.
 pub const SOLUTION_MD: &str = include_str!("../../templates/solution.md.hbs");
 /// The built-in LaTeX template.
 pub const SOLUTION_TEX: &str = include_str!("../../templates/solution.tex.hbs");
+
+/// The partials of the built-in templates, by name.
+pub const PARTIALS: &[(&str, &str)] = &[
+    (
+        "md-head",
+        include_str!("../../templates/partials/md-head.hbs"),
+    ),
+    (
+        "md-step",
+        include_str!("../../templates/partials/md-step.hbs"),
+    ),
+    (
+        "md-tail",
+        include_str!("../../templates/partials/md-tail.hbs"),
+    ),
+    (
+        "tex-head",
+        include_str!("../../templates/partials/tex-head.hbs"),
+    ),
+    (
+        "tex-step",
+        include_str!("../../templates/partials/tex-step.hbs"),
+    ),
+    (
+        "tex-tail",
+        include_str!("../../templates/partials/tex-tail.hbs"),
+    ),
+];
 
 /// Languages of the fixed prose: code and strings file.
 pub const LANGUAGES: &[(&str, &str)] = &[
@@ -217,6 +245,10 @@ pub fn registry(
             },
         ),
     );
+    for (name, text) in PARTIALS {
+        hb.register_partial(name, *text)
+            .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
+    }
     let (name, text) = match template {
         Some((name, text)) => (name, text),
         None => (
@@ -240,4 +272,89 @@ fn template_error(name: &str, msg: &str) -> String {
 pub fn render(hb: &Handlebars<'_>, page: &Page, name: &str) -> anyhow::Result<String> {
     hb.render("solution", page)
         .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))
+}
+
+/// Renders `page` with the built-in template of `markup`, the same text as
+/// [`render`] gives, but step by step on all cores: the head and tail with
+/// the page, each step's partial with the step alone (its fields at the
+/// root, next to the page's strings `t`). Large pages render in a fraction
+/// of the time, since no step waits for another and the page is converted
+/// to JSON once.
+pub fn render_builtin(
+    hb: &Handlebars<'_>,
+    page: &mut Page,
+    markup: Markup,
+) -> anyhow::Result<String> {
+    let prefix = match markup {
+        Markup::Markdown => "md",
+        Markup::Latex => "tex",
+    };
+    let fail = |name: &str, e: handlebars::RenderError| {
+        anyhow!("{}", template_error(name, &e.to_string()))
+    };
+    let steps = std::mem::take(&mut page.backward);
+    let page_ctx = Context::wraps(&*page).map_err(|e| fail("solution", e))?;
+    let head_name = format!("{prefix}-head");
+    let tail_name = format!("{prefix}-tail");
+    let head = hb
+        .render_with_context(&head_name, &page_ctx)
+        .map_err(|e| fail(&head_name, e))?;
+    let tail = hb
+        .render_with_context(&tail_name, &page_ctx)
+        .map_err(|e| fail(&tail_name, e))?;
+    drop(page_ctx);
+    let step_name = format!("{prefix}-step");
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = steps.len().div_ceil(workers).max(64);
+    let strings = &page.t;
+    let rendered: Vec<anyhow::Result<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = steps
+            .chunks(chunk)
+            .map(|group| {
+                let step_name = &step_name;
+                let fail = &fail;
+                scope.spawn(move || -> anyhow::Result<String> {
+                    // One context per thread holds the strings; each step's
+                    // fields are put next to them in turn.
+                    let mut ctx = Context::wraps(serde_json::json!({ "t": strings }))
+                        .map_err(|e| fail(step_name, e))?;
+                    let mut out = String::new();
+                    for step in group {
+                        let serde_json::Value::Object(fields) = serde_json::to_value(step)? else {
+                            return Err(anyhow!(
+                                "a step is not an object (this is a bug in chainrule)"
+                            ));
+                        };
+                        if let serde_json::Value::Object(root) = ctx.data_mut() {
+                            root.extend(fields);
+                        }
+                        out.push_str(
+                            &hb.render_with_context(step_name, &ctx)
+                                .map_err(|e| fail(step_name, e))?,
+                        );
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(anyhow!(
+                        "a render thread failed (this is a bug in chainrule)"
+                    ))
+                })
+            })
+            .collect()
+    });
+    page.backward = steps;
+    let mut out = head;
+    for r in rendered {
+        out.push_str(&r?);
+    }
+    out.push_str(&tail);
+    Ok(out)
 }

@@ -309,3 +309,43 @@ fn golden_pages_of_the_example() {
         );
     }
 }
+
+#[test]
+fn parallel_rendering_equals_the_single_template() {
+    // The built-in template, given as a user template, renders in one
+    // context; the built-in path renders head, steps and tail apart.
+    let dir = tempdir("parallel");
+    let src = netgen::network(5, 3, &[6, 5, 3]);
+    for (format, text) in [
+        (
+            "md",
+            "{{> md-head}}{{#each backward}}{{> md-step}}{{/each}}{{> md-tail}}",
+        ),
+        (
+            "tex",
+            "{{> tex-head}}{{#each backward}}{{> tex-step}}{{/each}}{{> tex-tail}}",
+        ),
+    ] {
+        let tpl = dir.join(format!("{format}.hbs"));
+        std::fs::write(&tpl, text).unwrap();
+        let single = Test::new()
+            .args([
+                "solve",
+                "-",
+                "-f",
+                format,
+                "--template",
+                tpl.to_str().unwrap(),
+            ])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        let fast = Test::new()
+            .args(["solve", "-", "-f", format])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        assert!(single == fast, "{format} differs");
+        assert!(fast.matches("Gradient of").count() >= 40);
+    }
+}
