@@ -71,21 +71,19 @@ fn main() -> anyhow::Result<()> {
         let sol = sol.map_err(|e| anyhow::anyhow!("{e}"))?;
         let opts = PageOptions {
             decimals: 9,
+            full: true,
             ..Default::default()
         };
         let strings = templates::strings("en")?;
         let (pg, t_view) =
             time(|| page::build(&sol, &opts, Markup::Markdown, "en", strings.clone()));
-        let (_v, t_value) = time(|| serde_json::to_value(&pg));
-        if layers == 10 && width == 50 {
-            eprintln!("to_value alone: {} ms", ms(t_value));
-        }
         let hb = templates::registry(Markup::Markdown, None, 9)?;
-        let (md, t_md) = time(|| templates::render(&hb, &pg, "solution"));
+        let mut pg = pg;
+        let (md, t_md) = time(|| templates::render_builtin(&hb, &mut pg, Markup::Markdown));
         let md = md?;
-        let pg_tex = page::build(&sol, &opts, Markup::Latex, "en", strings);
+        let mut pg_tex = page::build(&sol, &opts, Markup::Latex, "en", strings);
         let hb_tex = templates::registry(Markup::Latex, None, 9)?;
-        let (_tex, t_tex) = time(|| templates::render(&hb_tex, &pg_tex, "solution"));
+        let (_tex, t_tex) = time(|| templates::render_builtin(&hb_tex, &mut pg_tex, Markup::Latex));
         let params = net.params.len();
         let total = t_parse + t_derive + t_view + t_md;
         println!(

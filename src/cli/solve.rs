@@ -82,6 +82,9 @@ pub(crate) struct Args {
     /// Language of the fixed prose: en or ko.
     #[arg(long, default_value = "en")]
     lang: String,
+    /// Derive every param even for large networks (over 100 params show a summary).
+    #[arg(long)]
+    full: bool,
     /// Also write the network drawing to this SVG file (Markdown pages reference it).
     #[arg(long, value_name = "FILE.svg")]
     diagram: Option<PathBuf>,
@@ -135,6 +138,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 only,
                 front_matter: args.front_matter && args.format == Format::Md,
                 fragment: args.fragment,
+                full: args.full,
             };
             let mut page = page::build(&sol, &opts, markup, &args.lang, strings);
             let drawing = (args.format == Format::Html || args.diagram.is_some())

@@ -35,7 +35,13 @@ pub struct PageOptions {
     pub front_matter: bool,
     /// LaTeX body only.
     pub fragment: bool,
+    /// Every param's derivation, however large the network.
+    pub full: bool,
 }
+
+/// Networks with at most this many params show every derivation; larger
+/// ones show the summary tables, plus `--only` params, unless `--full`.
+pub const FULL_UP_TO: usize = 100;
 
 /// A name and its value, for the tables.
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +99,8 @@ pub struct NetworkView {
     pub loss_latex: String,
     /// The learning rate, formatted.
     pub rate: String,
+    /// The number of params.
+    pub param_count: usize,
 }
 
 /// The forward pass of one neuron.
@@ -227,6 +235,17 @@ pub struct SummaryRow {
     pub raw: [f64; 3],
 }
 
+/// The summary rows of one layer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryLayer {
+    /// The layer's name (empty for params no net input uses).
+    pub name: String,
+    /// Whether it is the last layer.
+    pub output: bool,
+    /// Its params.
+    pub rows: Vec<SummaryRow>,
+}
+
 /// Everything a page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Page {
@@ -256,6 +275,13 @@ pub struct Page {
     pub backward: Vec<StepView>,
     /// All params: old value, gradient, new value.
     pub summary: Vec<SummaryRow>,
+    /// The same rows by layer (the deepest layer whose net inputs use the
+    /// param), output layer first.
+    pub summary_layers: Vec<SummaryLayer>,
+    /// Whether the page shows the summary by layer (large networks).
+    pub by_layer: bool,
+    /// Set when derivations were left out for size: the number of params.
+    pub omitted: Option<usize>,
     /// E_total after the update, formatted.
     pub total_after: String,
     /// LaTeX of η.
@@ -509,6 +535,7 @@ pub fn build(
         loss: net.loss.keyword().to_string(),
         loss_latex: loss_latex(&ctx),
         rate: ctx.text_num(net.rate),
+        param_count: net.params.len(),
     };
 
     // Forward pass.
@@ -596,6 +623,11 @@ pub fn build(
             .unwrap_or(-1)
     };
     order.sort_by_key(|&p| std::cmp::Reverse(depth(p)));
+    let large = net.params.len() > FULL_UP_TO;
+    let omitted = (large && !opts.full && opts.only.is_empty()).then_some(net.params.len());
+    if omitted.is_some() {
+        order.clear();
+    }
     if !opts.only.is_empty() {
         order.retain(|&p| opts.only.contains(&net.params[p].name));
         order.sort_by_key(|&p| {
@@ -608,7 +640,7 @@ pub fn build(
     let (at, refs) = plan(&ctx, &order);
     let backward = build_steps(&ctx, &order, &at, &refs);
 
-    let summary = net
+    let summary: Vec<SummaryRow> = net
         .params
         .iter()
         .enumerate()
@@ -635,6 +667,34 @@ pub fn build(
         forward,
         error,
         backward,
+        summary_layers: {
+            let mut groups: Vec<SummaryLayer> = net
+                .layers
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, l)| SummaryLayer {
+                    name: l.name.clone(),
+                    output: i + 1 == net.layers.len(),
+                    rows: Vec::new(),
+                })
+                .collect();
+            groups.push(SummaryLayer {
+                name: String::new(),
+                output: false,
+                rows: Vec::new(),
+            });
+            let layers = net.layers.len() as i64;
+            for (p, row) in summary.iter().enumerate() {
+                let dpt = depth(p);
+                let g = if dpt < 0 { layers } else { layers - 1 - dpt };
+                groups[g as usize].rows.push(row.clone());
+            }
+            groups.retain(|g| !g.rows.is_empty());
+            groups
+        },
+        by_layer: large,
+        omitted,
         summary,
         total_after: ctx.text_num(d.total_after),
         eta: "\\eta".to_string(),
