@@ -349,3 +349,38 @@ fn parallel_rendering_equals_the_single_template() {
         assert!(fast.matches("Gradient of").count() >= 40);
     }
 }
+
+#[test]
+fn the_network_table_is_one_table() {
+    let md = solve(&[]);
+    let html = chainrule::render::html::body(&md).unwrap();
+    let first = &html[html.find("<table>").unwrap()..html.find("</table>").unwrap()];
+    // Header, inputs, params, two layers, targets, loss, rate.
+    assert_eq!(first.matches("<tr>").count(), 8, "{first}");
+}
+
+#[test]
+fn large_networks_show_a_summary_unless_full_or_only() {
+    let src = netgen::network(3, 8, &[8, 8, 3]);
+    let md = Test::new()
+        .args(["solve", "-"])
+        .stdin(&src)
+        .status(0)
+        .stdout;
+    assert!(md.contains("parameters, so only the summary below is shown"));
+    assert_eq!(md.matches("### Gradient of").count(), 0);
+    assert!(md.contains("### Output layer `L3`") && md.contains("### Hidden layer `L1`"));
+    let full = Test::new()
+        .args(["solve", "-", "--full"])
+        .stdin(&src)
+        .status(0)
+        .stdout;
+    let params = full.matches("### Gradient of").count();
+    assert!(params > 100, "{params}");
+    let only = Test::new()
+        .args(["solve", "-", "--only", "w1_1_1,w3_1_1"])
+        .stdin(&src)
+        .status(0)
+        .stdout;
+    assert_eq!(only.matches("### Gradient of").count(), 2);
+}
