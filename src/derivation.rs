@@ -13,7 +13,7 @@ use crate::diagnostic::Span;
 use crate::diff::{self, Rule};
 use crate::eval::eval;
 use crate::expr::{self, Expr, Names, Sym};
-use crate::model::{Activation, Network};
+use crate::model::{Activation, Batch, Network};
 use crate::notation::NetNames;
 use crate::number;
 
@@ -114,6 +114,12 @@ pub struct Derivation {
     pub hand: Option<usize>,
     /// E_total after the update (every param at p⁺).
     pub total_after: f64,
+    /// With a `data` block: each sample's own derivation (its forward pass,
+    /// its δ's, its gradients and the E_total of that sample alone). The
+    /// fields above then hold the first sample's forward pass and δ's, but
+    /// the combined E_total, gradients (mean or sum over samples), updates
+    /// and E_total after the update.
+    pub samples: Vec<Derivation>,
 }
 
 /// A value that is not a finite number.
@@ -148,6 +154,59 @@ impl fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
+/// The values of the fixed quantities: inputs, params, consts, targets.
+/// A network's own, or those of one sample, or those of a training step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values {
+    /// By input index.
+    pub inputs: Vec<f64>,
+    /// By param index.
+    pub params: Vec<f64>,
+    /// By const index.
+    pub consts: Vec<f64>,
+    /// By neuron index (`None` for hidden neurons).
+    pub targets: Vec<Option<f64>>,
+}
+
+impl Values {
+    /// The values written in the network file.
+    pub fn of(net: &Network) -> Values {
+        Values {
+            inputs: net.inputs.iter().map(|s| s.value).collect(),
+            params: net.params.iter().map(|s| s.value).collect(),
+            consts: net.consts.iter().map(|s| s.value).collect(),
+            targets: net.targets.clone(),
+        }
+    }
+
+    /// The values of sample `k` of the network's data (its inputs and
+    /// targets), the other values as given.
+    pub fn sample(&self, net: &Network, k: usize) -> Values {
+        let mut v = self.clone();
+        if let Some(data) = &net.data {
+            let (xs, ts) = &data.rows[k];
+            for (i, &input) in data.inputs.iter().enumerate() {
+                v.inputs[input as usize] = xs[i];
+            }
+            for (i, &o) in data.outputs.iter().enumerate() {
+                v.targets[o as usize] = Some(ts[i]);
+            }
+        }
+        v
+    }
+
+    /// The value of a fixed quantity.
+    pub fn get(&self, sym: Sym) -> Option<f64> {
+        match sym {
+            Sym::Input(i) => self.inputs.get(i as usize).copied(),
+            Sym::Param(i) => self.params.get(i as usize).copied(),
+            Sym::Const(i) => self.consts.get(i as usize).copied(),
+            Sym::Target(n) => self.targets.get(n as usize).copied().flatten(),
+            _ => None,
+        }
+    }
+}
+
 /// Options of the derivation.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -165,6 +224,7 @@ impl Options {
 
 struct Builder<'a> {
     net: &'a Network,
+    values: &'a Values,
     names: NetNames<'a>,
     hand: Option<usize>,
     fw: Forward,
@@ -184,7 +244,7 @@ impl Builder<'_> {
             Sym::Out(n) => self.fw.out[n as usize],
             Sym::Err(n) => self.fw.err[n as usize],
             Sym::ErrTotal => self.fw.total,
-            s => self.net.fixed_value(s).unwrap_or(f64::NAN),
+            s => self.values.get(s).unwrap_or(f64::NAN),
         }
     }
 
@@ -196,11 +256,7 @@ impl Builder<'_> {
         span: Option<Span>,
     ) -> Result<f64, EvalError> {
         let v = eval(e, &|s| self.value_of(s), &self.net.functions);
-        if v.is_finite() {
-            Ok(self.r(v))
-        } else {
-            Err(self.error(e, quantity(), v, span))
-        }
+        self.check(v, quantity, e, span)
     }
 
     fn error(&self, e: &Expr, quantity: String, value: f64, span: Option<Span>) -> EvalError {
@@ -212,6 +268,7 @@ impl Builder<'_> {
         });
         let inputs = seen
             .iter()
+            .take(8)
             .map(|s| {
                 format!(
                     "{} = {}",
@@ -241,6 +298,372 @@ impl Builder<'_> {
         } else {
             Err(self.error(e, quantity(), v, span))
         }
+    }
+}
+
+/// The symbolic half of a derivation, worked out once per network and
+/// evaluated for any values (a sample, a training step, an exam variant):
+/// every error expression, every local partial as an expression, and which
+/// neurons each output and param feeds.
+pub struct Plan<'n> {
+    net: &'n Network,
+    /// E_X of each output.
+    err_expr: Vec<Option<Expr>>,
+    /// ∂E_X/∂out_X of each output.
+    d_loss: Vec<Option<Expr>>,
+    /// out_X = act(net_X) (element-wise layers).
+    act: Vec<Expr>,
+    /// ∂out_X/∂net_X and its rule (element-wise layers).
+    d_act: Vec<(Expr, Rule)>,
+    /// For each neuron X: (Y, ∂net_Y/∂out_X) over the neurons Y it feeds.
+    out_edges: Vec<Vec<(u32, Expr)>>,
+    /// For each param p: (Y, ∂net_Y/∂p) over the neurons Y that use it.
+    param_edges: Vec<Vec<(u32, Expr)>>,
+}
+
+impl<'n> Plan<'n> {
+    /// Differentiates everything once.
+    pub fn new(net: &'n Network) -> Plan<'n> {
+        let n = net.neurons.len();
+        let terms: Vec<Vec<(bool, &Expr)>> =
+            net.neurons.iter().map(|x| x.net.additive_terms()).collect();
+        let uses = index_uses(net, &terms);
+        let outputs = net.outputs();
+        let count = outputs.len();
+        let mut err_expr = vec![None; n];
+        let mut d_loss = vec![None; n];
+        for x in outputs {
+            let e = diff::loss_expr(&net.loss, x, count);
+            d_loss[x as usize] = Some(diff::differentiate(&e, Sym::Out(x), &net.functions));
+            err_expr[x as usize] = Some(e);
+        }
+        let mut act = Vec::with_capacity(n);
+        let mut d_act = Vec::with_capacity(n);
+        for (x, neuron) in net.neurons.iter().enumerate() {
+            let a = net.layers[neuron.layer as usize].activation;
+            act.push(activation_expr(a, x as u32));
+            d_act.push(diff::activation_derivative(a, x as u32, &net.functions));
+        }
+        let edges = |list: &[(u32, Vec<usize>)], v: Sym| -> Vec<(u32, Expr)> {
+            list.iter()
+                .map(|(y, which)| (*y, diff_terms(&terms[*y as usize], which, v, net)))
+                .collect()
+        };
+        let out_edges = (0..n)
+            .map(|x| edges(&uses.outs[x], Sym::Out(x as u32)))
+            .collect();
+        let param_edges = (0..net.params.len())
+            .map(|p| edges(&uses.params[p], Sym::Param(p as u32)))
+            .collect();
+        Plan {
+            net,
+            err_expr,
+            d_loss,
+            act,
+            d_act,
+            out_edges,
+            param_edges,
+        }
+    }
+
+    fn builder<'a>(&'a self, values: &'a Values, hand: Option<usize>) -> Builder<'a> {
+        let n = self.net.neurons.len();
+        Builder {
+            net: self.net,
+            values,
+            names: NetNames::new(self.net, Default::default()),
+            hand,
+            fw: Forward {
+                net: vec![0.0; n],
+                out: vec![0.0; n],
+                err: vec![0.0; n],
+                err_expr: self.err_expr.clone(),
+                total: 0.0,
+            },
+        }
+    }
+
+    /// The forward pass with `values`.
+    pub fn forward(&self, values: &Values, opts: Options) -> Result<Forward, EvalError> {
+        let mut b = self.builder(values, opts.hand);
+        self.run_forward(&mut b)?;
+        Ok(b.fw)
+    }
+
+    fn run_forward(&self, b: &mut Builder<'_>) -> Result<(), EvalError> {
+        let net = self.net;
+        for layer in &net.layers {
+            for x in layer.neurons.clone() {
+                let neuron = &net.neurons[x as usize];
+                let q = || format!("net_{}", neuron.name);
+                let v = b.eval(&neuron.net, &q, Some(neuron.span))?;
+                b.fw.net[x as usize] = v;
+            }
+            if layer.activation == Activation::Softmax {
+                // out_j = e^(net_j − m) / Σ_k e^(net_k − m), m = max_k net_k.
+                let m = layer
+                    .neurons
+                    .clone()
+                    .map(|k| b.fw.net[k as usize])
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = layer
+                    .neurons
+                    .clone()
+                    .map(|k| (b.fw.net[k as usize] - m).exp())
+                    .sum();
+                for x in layer.neurons.clone() {
+                    let v = (b.fw.net[x as usize] - m).exp() / sum;
+                    b.fw.out[x as usize] = b.r(v);
+                }
+            } else {
+                for x in layer.neurons.clone() {
+                    let neuron = &net.neurons[x as usize];
+                    let q = || format!("out_{}", neuron.name);
+                    let v = b.eval(&self.act[x as usize], &q, Some(neuron.span))?;
+                    b.fw.out[x as usize] = v;
+                }
+            }
+        }
+        let mut total = 0.0;
+        for x in net.outputs() {
+            let e = self.err_expr[x as usize]
+                .as_ref()
+                .expect("outputs have errors");
+            let q = || format!("E_{}", net.neurons[x as usize].name);
+            let v = b.eval(e, &q, net.loss_span.or(Some(net.neurons[x as usize].span)))?;
+            b.fw.err[x as usize] = v;
+            total += v;
+        }
+        let total_expr = Expr::Var(Sym::ErrTotal);
+        b.fw.total = b.check(total, &|| "E_total".to_string(), &total_expr, net.loss_span)?;
+        Ok(())
+    }
+
+    /// The whole derivation with `values` (one sample).
+    pub fn derive_values(&self, values: &Values, opts: Options) -> Result<Derivation, EvalError> {
+        let net = self.net;
+        let n = net.neurons.len();
+        let mut b = self.builder(values, opts.hand);
+        self.run_forward(&mut b)?;
+        let outputs = net.outputs();
+        let mut grads: Vec<Option<NeuronGrad>> = vec![None; n];
+
+        for layer in net.layers.iter().rev() {
+            // ∂E_total/∂out_X for every neuron of the layer.
+            let mut d_outs: Vec<(DOut, f64)> = Vec::new();
+            for x in layer.neurons.clone() {
+                let span = Some(net.neurons[x as usize].span);
+                if outputs.contains(&x) {
+                    let sym = self.d_loss[x as usize].clone().unwrap_or(Expr::Num(0.0));
+                    let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
+                    let value = b.eval(&sym, &q, net.loss_span.or(span))?;
+                    let f = Factor {
+                        of: Sym::ErrTotal,
+                        wrt: Sym::Out(x),
+                        rule: Rule::Loss(net.loss.keyword()),
+                        symbolic: sym,
+                        value,
+                    };
+                    d_outs.push((DOut::Loss(f), value));
+                } else {
+                    let mut edges = Vec::new();
+                    let mut sum = 0.0;
+                    for (y, sym) in &self.out_edges[x as usize] {
+                        let yn = *y as usize;
+                        let q = || {
+                            format!(
+                                "∂{}/∂{}",
+                                b.names.plain(Sym::Net(*y)),
+                                b.names.plain(Sym::Out(x))
+                            )
+                        };
+                        let fv = b.eval(sym, &q, Some(net.neurons[yn].span))?;
+                        let delta = grads[yn].as_ref().map_or(0.0, |g| g.delta);
+                        let value = b.r(delta * fv);
+                        sum += value;
+                        edges.push(Edge {
+                            to: *y,
+                            factor: Factor {
+                                of: Sym::Net(*y),
+                                wrt: Sym::Out(x),
+                                rule: Rule::NetInput,
+                                symbolic: sym.clone(),
+                                value: fv,
+                            },
+                            value,
+                        });
+                    }
+                    let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
+                    let sum = b.check(sum, &q, &Expr::Var(Sym::Out(x)), span)?;
+                    d_outs.push((DOut::Sum(edges), sum));
+                }
+            }
+            // δ_X = ∂E_total/∂net_X.
+            let first = layer.neurons.start;
+            for (i, (d_out, d_out_value)) in d_outs.iter().enumerate() {
+                let x = first + i as u32;
+                let span = Some(net.neurons[x as usize].span);
+                let (d_act, delta) = match layer.activation {
+                    Activation::Softmax => {
+                        let mut col = Vec::new();
+                        let mut delta = 0.0;
+                        for (k, j) in layer.neurons.clone().enumerate() {
+                            let sym = diff::softmax_derivative(j, x);
+                            let q = || {
+                                format!(
+                                    "∂{}/∂{}",
+                                    b.names.plain(Sym::Out(j)),
+                                    b.names.plain(Sym::Net(x))
+                                )
+                            };
+                            let v = b.eval(&sym, &q, span)?;
+                            delta += b.r(d_outs[k].1 * v);
+                            col.push(Factor {
+                                of: Sym::Out(j),
+                                wrt: Sym::Net(x),
+                                rule: Rule::Softmax,
+                                symbolic: sym,
+                                value: v,
+                            });
+                        }
+                        (DAct::Softmax(col), delta)
+                    }
+                    _ => {
+                        let (sym, rule) = &self.d_act[x as usize];
+                        let q = || {
+                            format!(
+                                "∂{}/∂{}",
+                                b.names.plain(Sym::Out(x)),
+                                b.names.plain(Sym::Net(x))
+                            )
+                        };
+                        let v = b.eval(sym, &q, span)?;
+                        let f = Factor {
+                            of: Sym::Out(x),
+                            wrt: Sym::Net(x),
+                            rule: *rule,
+                            symbolic: sym.clone(),
+                            value: v,
+                        };
+                        (DAct::Elementwise(f), d_out_value * v)
+                    }
+                };
+                let q = || format!("δ_{}", net.neurons[x as usize].name);
+                let delta = b.check(delta, &q, &Expr::Var(Sym::Net(x)), span)?;
+                grads[x as usize] = Some(NeuronGrad {
+                    d_out: d_out.clone(),
+                    d_out_value: *d_out_value,
+                    d_act,
+                    delta,
+                });
+            }
+        }
+        let neurons: Vec<NeuronGrad> = grads
+            .into_iter()
+            .map(|g| g.expect("every neuron visited"))
+            .collect();
+
+        let mut params = Vec::with_capacity(net.params.len());
+        for (p, param) in net.params.iter().enumerate() {
+            let mut edges = Vec::new();
+            let mut sum = 0.0;
+            for (y, sym) in &self.param_edges[p] {
+                let yn = *y as usize;
+                let q = || format!("∂{}/∂{}", b.names.plain(Sym::Net(*y)), param.name);
+                let fv = b.eval(sym, &q, Some(net.neurons[yn].span))?;
+                let value = b.r(neurons[yn].delta * fv);
+                sum += value;
+                edges.push(Edge {
+                    to: *y,
+                    factor: Factor {
+                        of: Sym::Net(*y),
+                        wrt: Sym::Param(p as u32),
+                        rule: Rule::NetInput,
+                        symbolic: sym.clone(),
+                        value: fv,
+                    },
+                    value,
+                });
+            }
+            let q = || format!("∂E_total/∂{}", param.name);
+            let value = b.check(sum, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
+            let updated = self.update(&b, p, value)?;
+            params.push(ParamGrad {
+                terms: edges,
+                value,
+                updated,
+            });
+        }
+        let mut after = values.clone();
+        for (v, g) in after.params.iter_mut().zip(&params) {
+            *v = g.updated;
+        }
+        let total_after = self.forward(&after, opts)?.total;
+        Ok(Derivation {
+            forward: b.fw,
+            neurons,
+            params,
+            hand: opts.hand,
+            total_after,
+            samples: Vec::new(),
+        })
+    }
+
+    fn update(&self, b: &Builder<'_>, p: usize, gradient: f64) -> Result<f64, EvalError> {
+        let param = &self.net.params[p];
+        let q = || format!("{}⁺", param.name);
+        b.check(
+            b.values.params[p] - self.net.rate * gradient,
+            &q,
+            &Expr::Var(Sym::Param(p as u32)),
+            Some(param.span),
+        )
+    }
+
+    /// The derivation with `values`: one sample, or with a `data` block
+    /// every sample and their combination (mean or sum, as `batch` says).
+    pub fn derive(&self, values: &Values, opts: Options) -> Result<Derivation, EvalError> {
+        let net = self.net;
+        let Some(data) = &net.data else {
+            return self.derive_values(values, opts);
+        };
+        let rows = data.rows.len();
+        let mut samples = Vec::with_capacity(rows);
+        for k in 0..rows {
+            samples.push(self.derive_values(&values.sample(net, k), opts)?);
+        }
+        let scale = match net.batch {
+            Batch::Mean => 1.0 / rows as f64,
+            Batch::Sum => 1.0,
+        };
+        let b = self.builder(values, opts.hand);
+        let mut first = samples[0].clone();
+        let total = b.r(scale * samples.iter().map(|s| s.forward.total).sum::<f64>());
+        first.forward.total = total;
+        for p in 0..net.params.len() {
+            let g = b.r(scale * samples.iter().map(|s| s.params[p].value).sum::<f64>());
+            first.params[p].value = g;
+            first.params[p].updated = self.update(&b, p, g)?;
+        }
+        let mut after = values.clone();
+        for (v, g) in after.params.iter_mut().zip(&first.params) {
+            *v = g.updated;
+        }
+        let mut total_after = 0.0;
+        for k in 0..rows {
+            total_after += self.forward(&after.sample(net, k), opts)?.total;
+        }
+        first.total_after = b.r(scale * total_after);
+        first.samples = samples;
+        Ok(first)
+    }
+
+    /// E_total and ∂E_total/∂p of every param with `values`, numbers only
+    /// (the fast path of training): for a `data` block, combined over the
+    /// samples as `batch` says.
+    pub fn gradients(&self, values: &Values) -> Result<(f64, Vec<f64>), EvalError> {
+        let d = self.derive(values, Options::default())?;
+        Ok((d.forward.total, d.params.iter().map(|p| p.value).collect()))
     }
 }
 
@@ -343,266 +766,15 @@ fn diff_terms(terms: &[(bool, &Expr)], which: &[usize], v: Sym, net: &Network) -
     acc
 }
 
-/// Runs the forward pass and derives every gradient.
+/// Runs the forward pass and derives every gradient, with the network's
+/// own values (and every sample of its `data`).
 pub fn derive(net: &Network, opts: Options) -> Result<Derivation, EvalError> {
-    let n = net.neurons.len();
-    let mut b = Builder {
-        net,
-        names: NetNames::new(net, Default::default()),
-        hand: opts.hand,
-        fw: Forward {
-            net: vec![0.0; n],
-            out: vec![0.0; n],
-            err: vec![0.0; n],
-            err_expr: vec![None; n],
-            total: 0.0,
-        },
-    };
-    forward(&mut b)?;
-
-    let terms: Vec<Vec<(bool, &Expr)>> =
-        net.neurons.iter().map(|x| x.net.additive_terms()).collect();
-    let uses = index_uses(net, &terms);
-    let outputs = net.outputs();
-    let mut grads: Vec<Option<NeuronGrad>> = vec![None; n];
-
-    for layer in net.layers.iter().rev() {
-        // ∂E_total/∂out_X for every neuron of the layer.
-        let mut d_outs: Vec<(DOut, f64)> = Vec::new();
-        for x in layer.neurons.clone() {
-            let span = Some(net.neurons[x as usize].span);
-            if outputs.contains(&x) {
-                let e = b.fw.err_expr[x as usize].clone().unwrap_or(Expr::Num(0.0));
-                let sym = diff::differentiate(&e, Sym::Out(x), &net.functions);
-                let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
-                let value = b.eval(&sym, &q, net.loss_span.or(span))?;
-                let f = Factor {
-                    of: Sym::ErrTotal,
-                    wrt: Sym::Out(x),
-                    rule: Rule::Loss(net.loss.keyword()),
-                    symbolic: sym,
-                    value,
-                };
-                d_outs.push((DOut::Loss(f), value));
-            } else {
-                let mut edges = Vec::new();
-                let mut sum = 0.0;
-                for (y, which) in &uses.outs[x as usize] {
-                    let yn = *y as usize;
-                    let sym = diff_terms(&terms[yn], which, Sym::Out(x), net);
-                    let q = || {
-                        format!(
-                            "∂{}/∂{}",
-                            b.names.plain(Sym::Net(*y)),
-                            b.names.plain(Sym::Out(x))
-                        )
-                    };
-                    let fv = b.eval(&sym, &q, Some(net.neurons[yn].span))?;
-                    let delta = grads[yn].as_ref().map_or(0.0, |g| g.delta);
-                    let value = b.r(delta * fv);
-                    sum += value;
-                    edges.push(Edge {
-                        to: *y,
-                        factor: Factor {
-                            of: Sym::Net(*y),
-                            wrt: Sym::Out(x),
-                            rule: Rule::NetInput,
-                            symbolic: sym,
-                            value: fv,
-                        },
-                        value,
-                    });
-                }
-                let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
-                let sum = b.check(sum, &q, &Expr::Var(Sym::Out(x)), span)?;
-                d_outs.push((DOut::Sum(edges), sum));
-            }
-        }
-        // δ_X = ∂E_total/∂net_X.
-        let first = layer.neurons.start;
-        for (i, (d_out, d_out_value)) in d_outs.iter().enumerate() {
-            let x = first + i as u32;
-            let span = Some(net.neurons[x as usize].span);
-            let (d_act, delta) = match layer.activation {
-                Activation::Softmax => {
-                    let mut col = Vec::new();
-                    let mut delta = 0.0;
-                    for (k, j) in layer.neurons.clone().enumerate() {
-                        let sym = diff::softmax_derivative(j, x);
-                        let q = || {
-                            format!(
-                                "∂{}/∂{}",
-                                b.names.plain(Sym::Out(j)),
-                                b.names.plain(Sym::Net(x))
-                            )
-                        };
-                        let v = b.eval(&sym, &q, span)?;
-                        delta += b.r(d_outs[k].1 * v);
-                        col.push(Factor {
-                            of: Sym::Out(j),
-                            wrt: Sym::Net(x),
-                            rule: Rule::Softmax,
-                            symbolic: sym,
-                            value: v,
-                        });
-                    }
-                    (DAct::Softmax(col), delta)
-                }
-                act => {
-                    let (sym, rule) = diff::activation_derivative(act, x, &net.functions);
-                    let q = || {
-                        format!(
-                            "∂{}/∂{}",
-                            b.names.plain(Sym::Out(x)),
-                            b.names.plain(Sym::Net(x))
-                        )
-                    };
-                    let v = b.eval(&sym, &q, span)?;
-                    let f = Factor {
-                        of: Sym::Out(x),
-                        wrt: Sym::Net(x),
-                        rule,
-                        symbolic: sym,
-                        value: v,
-                    };
-                    (DAct::Elementwise(f), d_out_value * v)
-                }
-            };
-            let q = || format!("δ_{}", net.neurons[x as usize].name);
-            let delta = b.check(delta, &q, &Expr::Var(Sym::Net(x)), span)?;
-            grads[x as usize] = Some(NeuronGrad {
-                d_out: d_out.clone(),
-                d_out_value: *d_out_value,
-                d_act,
-                delta,
-            });
-        }
-    }
-    let neurons: Vec<NeuronGrad> = grads
-        .into_iter()
-        .map(|g| g.expect("every neuron visited"))
-        .collect();
-
-    let mut params = Vec::with_capacity(net.params.len());
-    for (p, param) in net.params.iter().enumerate() {
-        let mut edges = Vec::new();
-        let mut sum = 0.0;
-        for (y, which) in &uses.params[p] {
-            let yn = *y as usize;
-            let sym = diff_terms(&terms[yn], which, Sym::Param(p as u32), net);
-            let q = || format!("∂{}/∂{}", b.names.plain(Sym::Net(*y)), param.name);
-            let fv = b.eval(&sym, &q, Some(net.neurons[yn].span))?;
-            let value = b.r(neurons[yn].delta * fv);
-            sum += value;
-            edges.push(Edge {
-                to: *y,
-                factor: Factor {
-                    of: Sym::Net(*y),
-                    wrt: Sym::Param(p as u32),
-                    rule: Rule::NetInput,
-                    symbolic: sym,
-                    value: fv,
-                },
-                value,
-            });
-        }
-        let q = || format!("∂E_total/∂{}", param.name);
-        let value = b.check(sum, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
-        let q = || format!("{}⁺", param.name);
-        let updated = b.check(
-            param.value - net.rate * value,
-            &q,
-            &Expr::Var(Sym::Param(p as u32)),
-            Some(param.span),
-        )?;
-        params.push(ParamGrad {
-            terms: edges,
-            value,
-            updated,
-        });
-    }
-    let mut after = net.clone();
-    for (p, g) in after.params.iter_mut().zip(&params) {
-        p.value = g.updated;
-    }
-    let total_after = run_forward(&after, opts)?.total;
-    Ok(Derivation {
-        forward: b.fw,
-        neurons,
-        params,
-        hand: opts.hand,
-        total_after,
-    })
+    Plan::new(net).derive(&Values::of(net), opts)
 }
 
 /// The forward pass alone: every net, out and error of `net`.
 pub fn run_forward(net: &Network, opts: Options) -> Result<Forward, EvalError> {
-    let n = net.neurons.len();
-    let mut b = Builder {
-        net,
-        names: NetNames::new(net, Default::default()),
-        hand: opts.hand,
-        fw: Forward {
-            net: vec![0.0; n],
-            out: vec![0.0; n],
-            err: vec![0.0; n],
-            err_expr: vec![None; n],
-            total: 0.0,
-        },
-    };
-    forward(&mut b)?;
-    Ok(b.fw)
-}
-
-fn forward(b: &mut Builder<'_>) -> Result<(), EvalError> {
-    let net = b.net;
-    for layer in &net.layers {
-        for x in layer.neurons.clone() {
-            let neuron = &net.neurons[x as usize];
-            let q = || format!("net_{}", neuron.name);
-            let v = b.eval(&neuron.net, &q, Some(neuron.span))?;
-            b.fw.net[x as usize] = v;
-        }
-        if layer.activation == Activation::Softmax {
-            // out_j = e^(net_j − m) / Σ_k e^(net_k − m), m = max_k net_k.
-            let m = layer
-                .neurons
-                .clone()
-                .map(|k| b.fw.net[k as usize])
-                .fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = layer
-                .neurons
-                .clone()
-                .map(|k| (b.fw.net[k as usize] - m).exp())
-                .sum();
-            for x in layer.neurons.clone() {
-                let v = (b.fw.net[x as usize] - m).exp() / sum;
-                b.fw.out[x as usize] = b.r(v);
-            }
-        } else {
-            for x in layer.neurons.clone() {
-                let neuron = &net.neurons[x as usize];
-                let e = activation_expr(layer.activation, x);
-                let q = || format!("out_{}", neuron.name);
-                let v = b.eval(&e, &q, Some(neuron.span))?;
-                b.fw.out[x as usize] = v;
-            }
-        }
-    }
-    let outputs = net.outputs();
-    let count = outputs.len();
-    let mut total = 0.0;
-    for x in outputs {
-        let e = diff::loss_expr(&net.loss, x, count);
-        let q = || format!("E_{}", net.neurons[x as usize].name);
-        let v = b.eval(&e, &q, net.loss_span.or(Some(net.neurons[x as usize].span)))?;
-        b.fw.err[x as usize] = v;
-        b.fw.err_expr[x as usize] = Some(e);
-        total += v;
-    }
-    let total_expr = Expr::Var(Sym::ErrTotal);
-    b.fw.total = b.check(total, &|| "E_total".to_string(), &total_expr, net.loss_span)?;
-    Ok(())
+    Plan::new(net).forward(&Values::of(net), opts)
 }
 
 /// out_X = act(net_X) as an expression (element-wise activations).

@@ -126,6 +126,30 @@ impl Loss {
     }
 }
 
+/// Several samples (`data { … }`): each row gives the inputs named in the
+/// header and the targets of the outputs named there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// The inputs each row sets, by index into `Network::inputs`.
+    pub inputs: Vec<u32>,
+    /// The outputs each row gives a target for, by neuron index.
+    pub outputs: Vec<u32>,
+    /// The rows: input values, then target values.
+    pub rows: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Where each row is.
+    pub spans: Vec<Span>,
+}
+
+/// How the errors of several samples combine into E_total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Batch {
+    /// E_total is the mean of the samples' errors (the default).
+    #[default]
+    Mean,
+    /// E_total is their sum.
+    Sum,
+}
+
 /// A whole network, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Network {
@@ -153,6 +177,10 @@ pub struct Network {
     pub loss_span: Option<Span>,
     /// The learning rate η.
     pub rate: f64,
+    /// Several samples, when the file has a `data` block.
+    pub data: Option<Data>,
+    /// How samples combine.
+    pub batch: Batch,
 }
 
 impl Network {
@@ -177,7 +205,7 @@ impl Network {
         }
     }
 
-    /// Whether this network is the last-layer `softmax` one.
+    /// Whether neuron `n` is in the last layer.
     pub fn is_output(&self, n: u32) -> bool {
         self.outputs().contains(&n)
     }

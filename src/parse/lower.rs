@@ -9,15 +9,15 @@ use pest::iterators::Pair;
 use super::{read_expr, read_number, Resolver, Rule};
 use crate::diagnostic::{line_col, Diagnostic, Span};
 use crate::expr::{BinOp, Builtin, Expr, Func, Sym};
-use crate::model::{Activation, Function, Layer, Loss, Network, Neuron, Scalar};
+use crate::model::{Activation, Batch, Data, Function, Layer, Loss, Network, Neuron, Scalar};
 
 /// The widest layer or vector accepted.
 pub(crate) const MAX_LAYER_WIDTH: usize = 100_000;
 
 /// Words of the language that cannot name anything.
-const KEYWORDS: [&str; 12] = [
+const KEYWORDS: [&str; 14] = [
     "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate", "init", "seed",
-    "dense",
+    "dense", "data", "batch",
 ];
 
 /// What a declared name is.
@@ -61,6 +61,7 @@ struct Raw<'i> {
     loss: Option<(Pair<'i, Rule>, Span)>,
     rate: Option<(f64, Span)>,
     init: Option<(InitDist, u64, Span)>,
+    data: Option<(String, usize, Span)>,
 }
 
 struct RawLayer<'i> {
@@ -112,6 +113,8 @@ pub fn lower(file: Pair<'_, Rule>, src: &str) -> Result<Network, Vec<Diagnostic>
             loss: Loss::Mse,
             loss_span: None,
             rate: 0.5,
+            data: None,
+            batch: Default::default(),
         },
     };
     let raw = l.collect(file);
@@ -173,6 +176,7 @@ impl<'s> Lowerer<'s> {
             loss: None,
             rate: None,
             init: None,
+            data: None,
         };
         for stmt in file.into_inner() {
             let span = Span::of(stmt.as_span());
@@ -343,6 +347,32 @@ impl<'s> Lowerer<'s> {
                         raw.loss = Some((body, span));
                     }
                 }
+                Rule::data_stmt => {
+                    let body = stmt.into_inner().nth(1).expect("data body");
+                    if let Some((_, _, first)) = &raw.data {
+                        let at = self.at(*first);
+                        self.errors.push(
+                            Diagnostic::new(span, "the network has a second `data` block")
+                                .with_note(format!("the first is at {at}")),
+                        );
+                    } else {
+                        raw.data = Some((body.as_str().to_string(), body.as_span().start(), span));
+                    }
+                }
+                Rule::batch_stmt => {
+                    let b = stmt.into_inner().nth(1).expect("batch kind");
+                    self.net.batch = match b.as_str() {
+                        "mean" => Batch::Mean,
+                        "sum" => Batch::Sum,
+                        other => {
+                            self.error(
+                                Span::of(b.as_span()),
+                                format!("unknown batch `{other}`; it is `mean` or `sum`"),
+                            );
+                            Batch::Mean
+                        }
+                    };
+                }
                 Rule::rate_stmt => {
                     let n = stmt.into_inner().nth(1).expect("rate value");
                     let nspan = Span::of(n.as_span());
@@ -375,7 +405,159 @@ impl<'s> Lowerer<'s> {
                 next += 1;
             }
         }
+        if let Some((body, offset, span)) = raw.data.clone() {
+            self.data(&body, offset, span, raw.layers.len());
+        }
         raw
+    }
+
+    /// Reads a `data` block: a header `i1, i2 -> o1` and one row a line.
+    /// Inputs named in the header that no `input` line declares are
+    /// declared here; the first row gives every input and target its value.
+    fn data(&mut self, body: &str, offset: usize, block: Span, layers: usize) {
+        let mut lines = Vec::new();
+        let mut pos = offset;
+        for line in body.split_inclusive('\n') {
+            let text = line.split('#').next().unwrap_or("").trim_end();
+            let lead = text.len() - text.trim_start().len();
+            if !text.trim().is_empty() {
+                lines.push((text.trim().to_string(), pos + lead));
+            }
+            pos += line.len();
+        }
+        let Some(((header, hpos), body_rows)) = lines.split_first() else {
+            self.error(block, "the `data` block is empty");
+            return;
+        };
+        let Some((ins, outs)) = header.split_once("->") else {
+            self.errors.push(
+                Diagnostic::new(
+                    Span::new(*hpos, hpos + header.len()),
+                    "the first line of `data` names inputs and outputs",
+                )
+                .with_note("write it like `i1, i2 -> o1`"),
+            );
+            return;
+        };
+        let names = |side: &str, base: usize| -> Vec<(String, Span)> {
+            let mut out = Vec::new();
+            let mut p = base;
+            for part in side.split(',') {
+                let t = part.trim();
+                let lead = part.len() - part.trim_start().len();
+                out.push((
+                    t.to_string(),
+                    Span::new(p + lead, p + lead + t.len().max(1)),
+                ));
+                p += part.len() + 1;
+            }
+            out
+        };
+        let in_names = names(ins, *hpos);
+        let out_names = names(outs, hpos + ins.len() + 2);
+        let last = layers.saturating_sub(1) as u32;
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        let valid = |n: &str| {
+            n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        for (n, sp) in &in_names {
+            if !valid(n) {
+                self.error(*sp, format!("`{n}` is not a name"));
+                continue;
+            }
+            match self.decls.get(n).map(|d| d.kind) {
+                Some(Kind::Input(i)) => inputs.push(i),
+                None => {
+                    let idx = self.net.inputs.len() as u32;
+                    if self.declare(n, *sp, Kind::Input(idx)) {
+                        self.net.inputs.push(Scalar {
+                            name: n.clone(),
+                            value: 0.0,
+                            span: *sp,
+                        });
+                        inputs.push(idx);
+                    }
+                }
+                Some(k) => self.error(*sp, format!("`{n}` is {}, not an input", k.noun())),
+            }
+        }
+        for (n, sp) in &out_names {
+            match self.decls.get(n).map(|d| d.kind) {
+                Some(Kind::Neuron(x)) if self.neuron_layers.get(x as usize) == Some(&last) => {
+                    outputs.push(x)
+                }
+                Some(Kind::Neuron(_)) => self.error(
+                    *sp,
+                    format!("`{n}` is not in the last layer; data gives targets of outputs"),
+                ),
+                _ => self.error(*sp, format!("`{n}` is not an output neuron")),
+            }
+        }
+        let mut rows = Vec::new();
+        let mut spans = Vec::new();
+        for (text, p) in rows_of(body_rows) {
+            let span = Span::new(p, p + text.len());
+            let Some((a, b)) = text.split_once("->") else {
+                self.errors.push(Diagnostic::new(
+                    span,
+                    "a data row needs `->` between inputs and targets",
+                ));
+                continue;
+            };
+            let mut nums = |side: &str, base: usize, want: usize, what: &str| -> Option<Vec<f64>> {
+                let mut v = Vec::new();
+                let mut q = base;
+                for part in side.split(',') {
+                    let t = part.trim();
+                    let lead = part.len() - part.trim_start().len();
+                    let sp = Span::new(q + lead, q + lead + t.len().max(1));
+                    match t.parse::<f64>() {
+                        Ok(x) if x.is_finite() => v.push(x),
+                        _ => {
+                            self.errors.push(Diagnostic::new(
+                                sp,
+                                format!("expected a number, found `{t}`"),
+                            ));
+                            return None;
+                        }
+                    }
+                    q += part.len() + 1;
+                }
+                if v.len() != want {
+                    self.errors.push(Diagnostic::new(
+                        Span::new(base, base + side.len()),
+                        format!("this row has {} {what}, the header names {want}", v.len()),
+                    ));
+                    return None;
+                }
+                Some(v)
+            };
+            let xs = nums(a, p, in_names.len(), "inputs");
+            let ts = nums(b, p + a.len() + 2, out_names.len(), "targets");
+            if let (Some(xs), Some(ts)) = (xs, ts) {
+                rows.push((xs, ts));
+                spans.push(span);
+            }
+        }
+        if rows.is_empty() {
+            self.error(block, "the `data` block has no rows");
+            return;
+        }
+        if inputs.len() == in_names.len() && outputs.len() == out_names.len() {
+            for (k, &i) in inputs.iter().enumerate() {
+                self.net.inputs[i as usize].value = rows[0].0[k];
+            }
+            self.net.data = Some(Data {
+                inputs,
+                outputs,
+                rows,
+                spans,
+            });
+        }
     }
 
     /// The scalars of an assignment: one for `w = 0.1`, one per element for
@@ -615,6 +797,18 @@ impl<'s> Lowerer<'s> {
         self.net.targets = vec![None; self.net.neurons.len()];
         self.net.target_spans = vec![None; self.net.neurons.len()];
         let outputs = self.net.outputs();
+        if let Some(data) = &self.net.data {
+            for (k, &o) in data.outputs.iter().enumerate() {
+                self.net.targets[o as usize] = Some(data.rows[0].1[k]);
+                self.net.target_spans[o as usize] = Some(data.spans[0]);
+            }
+            if let Some((_, _, span)) = raw.targets.first() {
+                self.errors.push(
+                    Diagnostic::new(*span, "targets come from the `data` block here")
+                        .with_note("remove the `target` line, or the `data` block"),
+                );
+            }
+        }
         for (name, value, span) in raw.targets {
             match self.decls.get(&name).map(|d| d.kind) {
                 Some(Kind::Neuron(n)) if outputs.contains(&n) => {
@@ -660,14 +854,16 @@ impl<'s> Lowerer<'s> {
         for n in outputs {
             if self.net.targets[n as usize].is_none() {
                 let neuron = &self.net.neurons[n as usize];
+                let note = if self.net.data.is_some() {
+                    format!("name `{}` after `->` in the data header", neuron.name)
+                } else {
+                    format!("add `target {} = 0.5` (with its value)", neuron.name)
+                };
                 let d = Diagnostic::new(
                     neuron.span,
                     format!("output `{}` has no target", neuron.name),
                 )
-                .with_note(format!(
-                    "add `target {} = 0.5` (with its value)",
-                    neuron.name
-                ));
+                .with_note(note);
                 self.errors.push(d);
             }
         }
@@ -968,6 +1164,10 @@ fn first_inner_expr(custom: Pair<'_, Rule>) -> Pair<'_, Rule> {
         .into_inner()
         .nth(1)
         .expect("the grammar gives a custom loss an expression")
+}
+
+fn rows_of(rows: &[(String, usize)]) -> impl Iterator<Item = (&str, usize)> {
+    rows.iter().map(|(t, p)| (t.as_str(), *p))
 }
 
 fn collect_calls(e: &Expr, out: &mut Vec<u32>) {

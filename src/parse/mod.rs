@@ -120,6 +120,10 @@ fn describe(rule: &Rule) -> &'static str {
         | Rule::rate_stmt
         | Rule::init_stmt
         | Rule::kw_init
+        | Rule::data_stmt
+        | Rule::batch_stmt
+        | Rule::kw_data
+        | Rule::kw_batch
         | Rule::kw_network
         | Rule::kw_input
         | Rule::kw_param
@@ -129,7 +133,7 @@ fn describe(rule: &Rule) -> &'static str {
         | Rule::kw_target
         | Rule::kw_loss
         | Rule::kw_rate => {
-            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss`, `rate` or `init`)"
+            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss`, `rate`, `init`, `data` or `batch`)"
         }
         Rule::size => "a size like `[3]`",
         Rule::integer => "a whole number",
@@ -137,6 +141,7 @@ fn describe(rule: &Rule) -> &'static str {
         Rule::layer_body => "`{` and the layer's neurons",
         Rule::dense | Rule::kw_dense => "`{` or `dense`",
         Rule::kw_seed => "`seed`",
+        Rule::data_body => "data rows",
         Rule::assignment => "`name = number`",
         Rule::ident => "a name",
         Rule::number | Rule::signed_number => "a number",
