@@ -23,3 +23,4 @@ pub mod number;
 pub mod render;
 pub mod rng;
 pub mod solution;
+pub mod train;

@@ -3,7 +3,14 @@
 use super::Failure;
 
 /// The bundled examples: name and text.
-pub(crate) const EXAMPLES: &[(&str, &str)] = &[("mazur", include_str!("../../examples/mazur.nn"))];
+pub(crate) const EXAMPLES: &[(&str, &str)] = &[
+    ("mazur", include_str!("../../examples/mazur.nn")),
+    (
+        "mazur-fixed-bias",
+        include_str!("../../examples/mazur-fixed-bias.nn"),
+    ),
+    ("xor", include_str!("../../examples/xor.nn")),
+];
 
 /// Arguments of `example`.
 #[derive(clap::Args, Debug)]
@@ -21,7 +28,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                     .find_map(|l| l.trim().strip_prefix("network "))
                     .unwrap_or("")
                     .trim_matches('"');
-                println!("{name:<12} {title}");
+                println!("{name:<18} {title}");
             }
             Ok(0)
         }

@@ -4,6 +4,7 @@
 mod check;
 mod example;
 mod solve;
+mod train;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ enum Command {
     Solve(solve::Args),
     /// Check a hand derivation: one claim a line, ✓ or ✗ and the likely mistake.
     Check(check::Args),
+    /// Train: gradient descent over many steps, with the loss curve.
+    Train(train::Args),
     /// Print a bundled example network.
     Example(example::Args),
 }
@@ -65,6 +68,7 @@ pub fn run() -> u8 {
         Command::Solve(a) => solve::execute(a),
         Command::Check(a) => check::execute(a),
         Command::Example(a) => example::execute(a),
+        Command::Train(a) => train::execute(a),
     };
     match result {
         Ok(code) => code,

@@ -168,6 +168,43 @@ pub fn to_json(sol: &Solution<'_>) -> Value {
         }));
     }
 
+    // With data: each sample's inputs, targets, values, E_total and gradients.
+    let samples: Vec<Value> = d
+        .samples
+        .iter()
+        .enumerate()
+        .map(|(k, sd)| {
+            let data = net.data.as_ref().expect("samples come from data");
+            let mut inputs = Map::new();
+            for (&i, v) in data.inputs.iter().zip(&data.rows[k].0) {
+                inputs.insert(net.inputs[i as usize].name.clone(), json!(v));
+            }
+            let mut targets = Map::new();
+            for (&o, v) in data.outputs.iter().zip(&data.rows[k].1) {
+                targets.insert(net.neurons[o as usize].name.clone(), json!(v));
+            }
+            let mut values = Map::new();
+            for (x, neuron) in net.neurons.iter().enumerate() {
+                values.insert(format!("net_{}", neuron.name), json!(sd.forward.net[x]));
+                values.insert(format!("out_{}", neuron.name), json!(sd.forward.out[x]));
+            }
+            for x in net.outputs() {
+                values.insert(format!("E_{}", net.neurons[x as usize].name), json!(sd.forward.err[x as usize]));
+            }
+            values.insert("E_total".into(), json!(sd.forward.total));
+            let mut gradients = Map::new();
+            for (p, param) in net.params.iter().enumerate() {
+                gradients.insert(param.name.clone(), json!(sd.params[p].value));
+            }
+            json!({ "inputs": inputs, "targets": targets, "values": values, "gradients": gradients })
+        })
+        .collect();
+    if !samples.is_empty() {
+        // The combined E_total only: per-neuron values belong to samples.
+        values = Map::new();
+        values.insert("E_total".into(), json!(d.forward.total));
+    }
+
     let mut top = Map::new();
     top.insert("title".into(), json!(sol.title()));
     top.insert("loss".into(), json!(net.loss.keyword()));
@@ -178,6 +215,18 @@ pub fn to_json(sol: &Solution<'_>) -> Value {
     top.insert("gradients".into(), Value::Object(gradients));
     top.insert("updated".into(), Value::Object(updated));
     top.insert("derivations".into(), Value::Array(derivations));
+    if !samples.is_empty() {
+        top.insert(
+            "batch".into(),
+            json!(if net.batch == crate::model::Batch::Mean {
+                "mean"
+            } else {
+                "sum"
+            }),
+        );
+        top.insert("samples".into(), Value::Array(samples));
+    }
+    top.insert("E_total_after".into(), json!(d.total_after));
     Value::Object(top)
 }
 

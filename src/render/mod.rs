@@ -5,5 +5,6 @@ pub mod html;
 pub mod json;
 pub mod latex;
 pub mod page;
+pub mod plot;
 pub mod svg;
 pub mod templates;

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::latex::{chain_lines, Part, Printer};
-use crate::derivation::{DAct, DOut, Factor};
+use crate::derivation::{DAct, DOut, Derivation, Factor, Values};
 use crate::diff;
 use crate::expr::{BinOp, Builtin, Expr, Func, Names, Sym};
 use crate::model::{Activation, Loss};
@@ -246,6 +246,58 @@ pub struct SummaryLayer {
     pub rows: Vec<SummaryRow>,
 }
 
+/// One sample of a `data` block.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleView {
+    /// Its number, from 1.
+    pub index: usize,
+    /// LaTeX of its inputs (`i_{1} = 0, i_{2} = 1`).
+    pub inputs: String,
+    /// LaTeX of its targets.
+    pub targets: String,
+    /// Its forward pass.
+    pub forward: Vec<LayerView>,
+    /// Its error.
+    pub error: ErrorView,
+    /// Its E, formatted.
+    pub total: String,
+}
+
+/// The rows of a `data` block.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataTable {
+    /// LaTeX of the inputs it sets.
+    pub inputs: Vec<String>,
+    /// LaTeX of the targets it gives.
+    pub targets: Vec<String>,
+    /// The rows.
+    pub rows: Vec<DataRow>,
+}
+
+/// One row of a `data` block.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataRow {
+    /// Its number, from 1.
+    pub n: usize,
+    /// Input values, formatted.
+    pub inputs: Vec<String>,
+    /// Target values, formatted.
+    pub targets: Vec<String>,
+}
+
+/// A param's gradient per sample.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleGradient {
+    /// The param's LaTeX.
+    pub latex: String,
+    /// ∂E^(k)/∂p for each sample k, formatted.
+    pub per_sample: Vec<String>,
+    /// Their mean (or sum), formatted.
+    pub combined: String,
+    /// p⁺, formatted.
+    pub new: String,
+}
+
 /// Everything a page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Page {
@@ -280,6 +332,16 @@ pub struct Page {
     pub summary_layers: Vec<SummaryLayer>,
     /// Whether the page shows the summary by layer (large networks).
     pub by_layer: bool,
+    /// With a `data` block: each sample's forward pass and error.
+    pub samples: Vec<SampleView>,
+    /// With a `data` block: its rows.
+    pub data_table: Option<DataTable>,
+    /// With a `data` block: lines combining the samples' errors into E_total.
+    pub combined: Vec<String>,
+    /// With a `data` block: each param's gradient per sample, combined, and its update.
+    pub sample_gradients: Vec<SampleGradient>,
+    /// Whether samples combine by their mean (else their sum).
+    pub mean: bool,
     /// Set when derivations were left out for size: the number of params.
     pub omitted: Option<usize>,
     /// E_total after the update, formatted.
@@ -294,6 +356,10 @@ pub struct Page {
 
 struct Ctx<'s, 'a> {
     sol: &'s Solution<'a>,
+    /// The derivation shown: the network's, or one sample's.
+    der: &'s Derivation,
+    /// The fixed values it was computed with.
+    values: Values,
     names: CachedNames<'a>,
     decimals: usize,
     markup: Markup,
@@ -342,13 +408,13 @@ impl Names for CachedNames<'_> {
 
 impl Ctx<'_, '_> {
     fn value(&self, s: Sym) -> Option<f64> {
-        let d = &self.sol.derivation;
+        let d = self.der;
         match s {
             Sym::Net(n) => Some(d.forward.net[n as usize]),
             Sym::Out(n) => Some(d.forward.out[n as usize]),
             Sym::Err(n) => Some(d.forward.err[n as usize]),
             Sym::ErrTotal => Some(d.forward.total),
-            s => self.sol.net.fixed_value(s),
+            s => self.values.get(s),
         }
     }
 
@@ -463,14 +529,19 @@ pub fn build(
     lang: &str,
     t: serde_json::Value,
 ) -> Page {
+    let net = sol.net;
+    let d = &sol.derivation;
+    let data = net.data.as_ref();
+    let base = Values::of(net);
+    // With data, the chain rule is shown with the first sample's numbers.
     let ctx = Ctx {
         sol,
+        der: d.samples.first().unwrap_or(d),
+        values: base.sample(net, 0),
         names: CachedNames::new(sol.names()),
         decimals: opts.decimals,
         markup,
     };
-    let net = sol.net;
-    let d = &sol.derivation;
 
     let named = |name: &str, v: f64| Named {
         name: name.to_string(),
@@ -538,79 +609,128 @@ pub fn build(
         param_count: net.params.len(),
     };
 
-    // Forward pass.
-    let forward = net
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(li, layer)| LayerView {
-            name: layer.name.clone(),
-            output: li + 1 == net.layers.len(),
-            activation: activation_text(layer.activation, sol),
-            neurons: layer
-                .neurons
-                .clone()
-                .map(|x| {
-                    let mut lines = chain_lines(
-                        &ctx.latex(Sym::Net(x)),
-                        &ctx.expr_parts(&net.neurons[x as usize].net, d.forward.net[x as usize]),
-                    );
-                    lines.extend(out_lines(&ctx, layer.activation, x));
-                    NeuronView {
-                        name: net.neurons[x as usize].name.clone(),
-                        lines,
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-
-    // Error.
-    let outputs: Vec<u32> = net.outputs().collect();
-    let error = ErrorView {
-        outputs: outputs
+    let forward = forward_view(&ctx);
+    let mut error = error_view(&ctx, ctx.latex(Sym::ErrTotal));
+    // With data the page's E_total is the samples' combined error.
+    error.value = ctx.text_num(d.forward.total);
+    let data_table = data.map(|data| DataTable {
+        inputs: data
+            .inputs
             .iter()
-            .map(|&x| {
-                let e = d.forward.err_expr[x as usize]
-                    .clone()
-                    .unwrap_or(Expr::Num(0.0));
-                NeuronView {
-                    name: net.neurons[x as usize].name.clone(),
-                    lines: chain_lines(
-                        &ctx.latex(Sym::Err(x)),
-                        &ctx.expr_parts(&e, d.forward.err[x as usize]),
-                    ),
+            .map(|&i| latex_name(&net.inputs[i as usize].name))
+            .collect(),
+        targets: data
+            .outputs
+            .iter()
+            .map(|&o| ctx.latex(Sym::Target(o)))
+            .collect(),
+        rows: data
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(k, (xs, ts))| DataRow {
+                n: k + 1,
+                inputs: xs.iter().map(|v| ctx.text_num(*v)).collect(),
+                targets: ts.iter().map(|v| ctx.text_num(*v)).collect(),
+            })
+            .collect(),
+    });
+    let samples: Vec<SampleView> = match data {
+        Some(data) => d
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(k, der)| {
+                let sctx = Ctx {
+                    sol,
+                    der,
+                    values: base.sample(net, k),
+                    names: CachedNames::new(sol.names()),
+                    decimals: opts.decimals,
+                    markup,
+                };
+                let inputs = data
+                    .inputs
+                    .iter()
+                    .zip(&data.rows[k].0)
+                    .map(|(&i, v)| {
+                        format!(
+                            "{} = {}",
+                            latex_name(&net.inputs[i as usize].name),
+                            ctx.num(*v)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let targets = data
+                    .outputs
+                    .iter()
+                    .zip(&data.rows[k].1)
+                    .map(|(&o, v)| format!("{} = {}", sctx.latex(Sym::Target(o)), ctx.num(*v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                SampleView {
+                    index: k + 1,
+                    inputs,
+                    targets,
+                    forward: forward_view(&sctx),
+                    error: error_view(&sctx, format!("E^{{({})}}", k + 1)),
+                    total: ctx.text_num(der.forward.total),
                 }
             })
             .collect(),
-        total: {
-            let sym: Part = outputs
-                .iter()
-                .enumerate()
-                .map(|(i, &x)| plus(i, ctx.latex(Sym::Err(x))))
-                .collect();
-            let vals: Part = outputs
-                .iter()
-                .enumerate()
-                .map(|(i, &x)| plus_num(&ctx, i, d.forward.err[x as usize]))
-                .collect();
-            let mut parts = vec![sym];
-            if outputs.len() > 1 {
-                parts.push(vals);
-            }
-            parts.push(vec![ctx.num(d.forward.total)]);
-            chain_lines(&ctx.latex(Sym::ErrTotal), &parts)
-        },
-        value: ctx.text_num(d.forward.total),
-        lines: Vec::new(),
+        None => Vec::new(),
     };
-    let mut error = error;
-    error.lines = error
-        .outputs
-        .iter()
-        .flat_map(|o| o.lines.iter().cloned())
-        .chain(error.total.iter().cloned())
-        .collect();
+    let combined = data.map(|data| {
+        let n = data.rows.len();
+        let terms: Part = (1..=n)
+            .map(|k| plus(k - 1, format!("E^{{({k})}}")))
+            .collect();
+        let vals: Part = d
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| plus_num(&ctx, i, s.forward.total))
+            .collect();
+        let lhs = "E_{total}";
+        match net.batch {
+            crate::model::Batch::Mean => chain_lines(
+                lhs,
+                &[
+                    vec![format!(
+                        r"\frac{{1}}{{{n}}} \left({}\right)",
+                        terms.join(" ")
+                    )],
+                    vec![format!(
+                        r"\frac{{1}}{{{n}}} \left({}\right)",
+                        vals.join(" ")
+                    )],
+                    vec![ctx.num(d.forward.total)],
+                ],
+            ),
+            crate::model::Batch::Sum => {
+                chain_lines(lhs, &[terms, vals, vec![ctx.num(d.forward.total)]])
+            }
+        }
+    });
+    let sample_gradients: Vec<SampleGradient> = if data.is_some() {
+        net.params
+            .iter()
+            .enumerate()
+            .map(|(p, s)| SampleGradient {
+                latex: latex_name(&s.name),
+                per_sample: d
+                    .samples
+                    .iter()
+                    .map(|x| ctx.text_num(x.params[p].value))
+                    .collect(),
+                combined: ctx.text_num(d.params[p].value),
+                new: ctx.text_num(d.params[p].updated),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     // Backward pass: output layer first, then by declaration.
     let mut order: Vec<usize> = (0..net.params.len()).collect();
@@ -638,7 +758,13 @@ pub fn build(
         });
     }
     let (at, refs) = plan(&ctx, &order);
-    let backward = build_steps(&ctx, &order, &at, &refs);
+    let mut backward = build_steps(&ctx, &order, &at, &refs);
+    if data.is_some() {
+        // A sample's gradient is not the update's: that uses the mean.
+        for st in &mut backward {
+            st.update.clear();
+        }
+    }
 
     let summary: Vec<SummaryRow> = net
         .params
@@ -695,11 +821,95 @@ pub fn build(
         },
         by_layer: large,
         omitted,
+        samples,
+        data_table,
+        combined: combined.unwrap_or_default(),
+        sample_gradients,
+        mean: net.batch == crate::model::Batch::Mean,
         summary,
         total_after: ctx.text_num(d.total_after),
         eta: "\\eta".to_string(),
         diagram_html: None,
         diagram_src: None,
+    }
+}
+
+/// The forward pass of every layer, with the values of `ctx`.
+fn forward_view(ctx: &Ctx<'_, '_>) -> Vec<LayerView> {
+    let net = ctx.sol.net;
+    let d = ctx.der;
+    net.layers
+        .iter()
+        .enumerate()
+        .map(|(li, layer)| LayerView {
+            name: layer.name.clone(),
+            output: li + 1 == net.layers.len(),
+            activation: activation_text(layer.activation, ctx.sol),
+            neurons: layer
+                .neurons
+                .clone()
+                .map(|x| {
+                    let mut lines = chain_lines(
+                        &ctx.latex(Sym::Net(x)),
+                        &ctx.expr_parts(&net.neurons[x as usize].net, d.forward.net[x as usize]),
+                    );
+                    lines.extend(out_lines(ctx, layer.activation, x));
+                    NeuronView {
+                        name: net.neurons[x as usize].name.clone(),
+                        lines,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Each output's error and their sum, written as `total_lhs`.
+fn error_view(ctx: &Ctx<'_, '_>, total_lhs: String) -> ErrorView {
+    let net = ctx.sol.net;
+    let d = ctx.der;
+    let outputs: Vec<u32> = net.outputs().collect();
+    let outs: Vec<NeuronView> = outputs
+        .iter()
+        .map(|&x| {
+            let e = d.forward.err_expr[x as usize]
+                .clone()
+                .unwrap_or(Expr::Num(0.0));
+            NeuronView {
+                name: net.neurons[x as usize].name.clone(),
+                lines: chain_lines(
+                    &ctx.latex(Sym::Err(x)),
+                    &ctx.expr_parts(&e, d.forward.err[x as usize]),
+                ),
+            }
+        })
+        .collect();
+    let sym: Part = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| plus(i, ctx.latex(Sym::Err(x))))
+        .collect();
+    let vals: Part = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| plus_num(ctx, i, d.forward.err[x as usize]))
+        .collect();
+    let mut parts = vec![sym];
+    if outputs.len() > 1 {
+        parts.push(vals);
+    }
+    parts.push(vec![ctx.num(d.forward.total)]);
+    let total = chain_lines(&total_lhs, &parts);
+    let lines = outs
+        .iter()
+        .flat_map(|o| o.lines.iter().cloned())
+        .chain(total.iter().cloned())
+        .collect();
+    ErrorView {
+        outputs: outs,
+        total,
+        value: ctx.text_num(d.forward.total),
+        lines,
     }
 }
 
@@ -778,7 +988,7 @@ fn loss_latex(ctx: &Ctx<'_, '_>) -> String {
 
 /// Lines for out_X = act(net_X) = definition = substituted = value.
 fn out_lines(ctx: &Ctx<'_, '_>, act: Activation, x: u32) -> Vec<String> {
-    let d = &ctx.sol.derivation;
+    let d = &ctx.der;
     let net_sym = Expr::Var(Sym::Net(x));
     let out = d.forward.out[x as usize];
     let lhs = ctx.latex(Sym::Out(x));
@@ -913,7 +1123,7 @@ impl Derived<'_> {
 /// The neurons whose δ a hidden neuron's ∂E_total/∂out sums over, and for
 /// softmax layers the layer's neurons whose ∂E_total/∂out the δ needs.
 fn needed(ctx: &Ctx<'_, '_>, x: u32) -> Vec<u32> {
-    match &ctx.sol.derivation.neurons[x as usize].d_out {
+    match &ctx.der.neurons[x as usize].d_out {
         DOut::Sum(edges) => edges.iter().map(|e| e.to).collect(),
         DOut::Loss(_) => Vec::new(),
     }
@@ -959,7 +1169,7 @@ fn plan(ctx: &Ctx<'_, '_>, order: &[usize]) -> (Vec<usize>, Vec<Option<DeltaRef>
     for (i, &p) in order.iter().enumerate() {
         let anchor = step_anchor(ctx, p);
         let inline = ctx.inline(Sym::ErrTotal, Sym::Param(p as u32));
-        for edge in &ctx.sol.derivation.params[p].terms {
+        for edge in &ctx.der.params[p].terms {
             let y = edge.to;
             if at[y as usize] == usize::MAX {
                 ensure(ctx, y, i, &anchor, &inline, &mut at, &mut refs);
@@ -989,7 +1199,7 @@ fn delta_factors(
     n: &mut usize,
     derived: &Derived<'_>,
 ) -> (Vec<FactorView>, Vec<String>) {
-    let d = &ctx.sol.derivation;
+    let d = &ctx.der;
     let g = &d.neurons[y as usize];
     let mut factors = Vec::new();
     let mut labels = Vec::new();
@@ -1076,7 +1286,7 @@ fn delta_factors(
     }
     let _ = labels;
     // δ_Y = ① · ② = value
-    let lines = match &g.d_act {
+    let mut lines = match &g.d_act {
         DAct::Elementwise(fa) => {
             let nums = [factors[0].n, factors[1].n];
             chain_lines(
@@ -1107,7 +1317,41 @@ fn delta_factors(
             ctx.num(g.delta)
         )],
     };
+    // The simplification tutorials highlight: with softmax and
+    // cross-entropy (targets summing to 1), or a sigmoid output and binary
+    // cross-entropy, δ_k = out_k − target_k.
+    if let Some(e) = simplified_delta(ctx, y) {
+        let parts = ctx.expr_parts(&e, g.delta);
+        lines.extend(chain_lines(&ctx.delta(y), &parts));
+    }
     (factors, lines)
+}
+
+/// δ_y = out_y − target_y, when the loss and the output activation make it so.
+fn simplified_delta(ctx: &Ctx<'_, '_>, y: u32) -> Option<Expr> {
+    let net = ctx.sol.net;
+    if !net.is_output(y) {
+        return None;
+    }
+    let act = net.layer_of(y).activation;
+    let applies = match (&net.loss, act) {
+        (crate::model::Loss::Bce, Activation::Sigmoid) => true,
+        (crate::model::Loss::Ce, Activation::Softmax) => {
+            let sum: f64 = net
+                .outputs()
+                .filter_map(|o| ctx.values.get(Sym::Target(o)))
+                .sum();
+            (sum - 1.0).abs() < 1e-12
+        }
+        _ => false,
+    };
+    applies.then(|| {
+        Expr::bin(
+            BinOp::Sub,
+            Expr::Var(Sym::Out(y)),
+            Expr::Var(Sym::Target(y)),
+        )
+    })
 }
 
 /// For an output's first factor: E_total = Σ E_k, of which only E_Y depends on out_Y.
@@ -1117,7 +1361,7 @@ fn loss_sum_line(ctx: &Ctx<'_, '_>, y: u32) -> Vec<String> {
     if outs.len() < 2 {
         return Vec::new();
     }
-    let e = ctx.sol.derivation.forward.err_expr[y as usize]
+    let e = ctx.der.forward.err_expr[y as usize]
         .clone()
         .unwrap_or(Expr::Num(0.0));
     let others = if outs.len() == 2 {
@@ -1142,7 +1386,7 @@ fn sum_lines(
     edges: &[crate::derivation::Edge],
     derived: &Derived<'_>,
 ) -> (Vec<String>, Vec<DeltaRef>, String) {
-    let d = &ctx.sol.derivation;
+    let d = &ctx.der;
     let lhs = ctx.partial(Sym::ErrTotal, Sym::Out(x));
     let rule = diff::Rule::SumOverOutputs.name();
     if edges.is_empty() {
@@ -1245,7 +1489,7 @@ fn ensure_deltas(
     derived: &mut Derived<'_>,
     out: &mut Vec<DeltaDef>,
 ) {
-    let d = &ctx.sol.derivation;
+    let d = &ctx.der;
     let needed: Vec<u32> = match &d.neurons[x as usize].d_out {
         DOut::Sum(edges) => edges.iter().map(|e| e.to).collect(),
         DOut::Loss(_) => Vec::new(),
@@ -1291,7 +1535,7 @@ fn delta_ref(ctx: &Ctx<'_, '_>, y: u32, anchor: &str, step: &str) -> DeltaRef {
         delta: ctx.delta(y),
         partial: ctx.partial(Sym::ErrTotal, Sym::Net(y)),
         inline: ctx.inline(Sym::ErrTotal, Sym::Net(y)),
-        value: ctx.num(ctx.sol.derivation.neurons[y as usize].delta),
+        value: ctx.num(ctx.der.neurons[y as usize].delta),
         anchor: anchor.to_string(),
         step: step.to_string(),
     }
@@ -1340,7 +1584,7 @@ fn build_steps(
 /// The step of param `p`.
 fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
     let net = ctx.sol.net;
-    let d = &ctx.sol.derivation;
+    let d = &ctx.der;
     let g = &d.params[p];
     let psym = Sym::Param(p as u32);
     let anchor = step_anchor(ctx, p);

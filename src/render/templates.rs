@@ -15,6 +15,9 @@ pub const SOLUTION_MD: &str = include_str!("../../templates/solution.md.hbs");
 /// The built-in LaTeX template.
 pub const SOLUTION_TEX: &str = include_str!("../../templates/solution.tex.hbs");
 
+/// The page of a training run.
+pub const TRAIN_MD: &str = include_str!("../../templates/train.md.hbs");
+
 /// The partials of the built-in templates, by name.
 pub const PARTIALS: &[(&str, &str)] = &[
     (

@@ -9,3 +9,4 @@ mod html;
 mod netgen;
 mod pages;
 mod support;
+mod train;

@@ -1,0 +1,134 @@
+//! Training runs: plain gradient descent with the network's η, every step
+//! from the values of the step before (all gradients of a step taken before
+//! any param changes), or stochastic (an update after each sample, in
+//! order). Records E_total and the outputs at chosen steps.
+
+use crate::derivation::{EvalError, Options, Plan, Values};
+use crate::model::Network;
+
+/// How to train.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// Number of steps (updates of the whole batch, or passes over the data).
+    pub steps: usize,
+    /// Record every this many steps (and step 0 and the last).
+    pub every: usize,
+    /// Update after each sample instead of after the batch.
+    pub stochastic: bool,
+}
+
+/// E_total and the outputs at one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The step (0 = before any update).
+    pub step: usize,
+    /// E_total.
+    pub total: f64,
+    /// The outputs' values, one list per sample (one list without data).
+    pub outputs: Vec<Vec<f64>>,
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// The recorded steps.
+    pub history: Vec<Record>,
+    /// E_total at every step, for the loss curve.
+    pub curve: Vec<f64>,
+    /// The params after the last step, by index.
+    pub params: Vec<f64>,
+}
+
+impl Run {
+    /// The last record.
+    pub fn last(&self) -> &Record {
+        self.history.last().expect("a run records step 0")
+    }
+}
+
+/// E_total and outputs of `values`: every sample's forward pass combined.
+fn measure(
+    plan: &Plan<'_>,
+    net: &Network,
+    values: &Values,
+) -> Result<(f64, Vec<Vec<f64>>), EvalError> {
+    let outs = |f: &crate::derivation::Forward| -> Vec<f64> {
+        net.outputs().map(|x| f.out[x as usize]).collect()
+    };
+    match &net.data {
+        None => {
+            let f = plan.forward(values, Options::default())?;
+            Ok((f.total, vec![outs(&f)]))
+        }
+        Some(data) => {
+            let mut total = 0.0;
+            let mut outputs = Vec::new();
+            for k in 0..data.rows.len() {
+                let f = plan.forward(&values.sample(net, k), Options::default())?;
+                total += f.total;
+                outputs.push(outs(&f));
+            }
+            if net.batch == crate::model::Batch::Mean {
+                total /= data.rows.len() as f64;
+            }
+            Ok((total, outputs))
+        }
+    }
+}
+
+/// Trains `net`; `progress` is told each finished step.
+pub fn train(
+    net: &Network,
+    opts: TrainOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Run, EvalError> {
+    let plan = Plan::new(net);
+    let mut values = Values::of(net);
+    let every = opts.every.max(1);
+    let mut history = Vec::new();
+    let mut curve = Vec::with_capacity(opts.steps + 1);
+    let samples = net.data.as_ref().map_or(0, |d| d.rows.len());
+    for step in 0..=opts.steps {
+        let record = step == 0 || step % every == 0 || step == opts.steps;
+        if opts.stochastic && samples > 0 {
+            let (total, outputs) = measure(&plan, net, &values)?;
+            curve.push(total);
+            if record {
+                history.push(Record {
+                    step,
+                    total,
+                    outputs,
+                });
+            }
+            if step < opts.steps {
+                for k in 0..samples {
+                    let g = plan.gradients_one(&values.sample(net, k))?;
+                    for (v, d) in values.params.iter_mut().zip(&g.params) {
+                        *v -= net.rate * d;
+                    }
+                }
+            }
+        } else {
+            let g = plan.gradients(&values)?;
+            curve.push(g.total);
+            if record {
+                history.push(Record {
+                    step,
+                    total: g.total,
+                    outputs: g.outputs.clone(),
+                });
+            }
+            if step < opts.steps {
+                for (v, d) in values.params.iter_mut().zip(&g.params) {
+                    *v -= net.rate * d;
+                }
+            }
+        }
+        progress(step);
+    }
+    Ok(Run {
+        history,
+        curve,
+        params: values.params,
+    })
+}
