@@ -780,7 +780,7 @@ pub fn build(
         })
         .collect();
 
-    Page {
+    let mut page = Page {
         title: sol.title(),
         t,
         lang: lang.to_string(),
@@ -831,7 +831,16 @@ pub fn build(
         eta: "\\eta".to_string(),
         diagram_html: None,
         diagram_src: None,
+    };
+    // Large pages list params once: by layer, with only their count in
+    // the network table.
+    if page.by_layer {
+        page.summary.clear();
+        page.network.params.clear();
+    } else {
+        page.summary_layers.clear();
     }
+    page
 }
 
 /// The forward pass of every layer, with the values of `ctx`.
