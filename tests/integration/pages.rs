@@ -384,3 +384,18 @@ fn large_networks_show_a_summary_unless_full_or_only() {
         .stdout;
     assert_eq!(only.matches("### Gradient of").count(), 2);
 }
+
+#[test]
+fn the_readme_template_example_works() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let start = readme.find("```handlebars\n").expect("an example") + "```handlebars\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let dir = tempdir("readme-template");
+    let tpl = dir.join("summary.hbs");
+    std::fs::write(&tpl, &readme[start..end]).unwrap();
+    let out = Test::new()
+        .args(["solve", "examples/mazur.nn", "--decimals", "4", "--template", tpl.to_str().unwrap()])
+        .status(0)
+        .stdout;
+    assert!(out.starts_with("Mazur 2-2-2: w1 0.0004 → 0.1498; w2 0.0009 → 0.1996;"), "{out}");
+}
