@@ -1,0 +1,146 @@
+//! Scale benchmark: `solve` on networks from the classic 2-2-2 to a dense
+//! 100-100-100-10 (about 21k params) and a 30-layer narrow one, in JSON and
+//! in Markdown with every derivation; the time per param shows that the
+//! cost is linear. Then the same derivation as a computer algebra system
+//! does it (SymPy's `diff` of E_total by every param, when python3 with
+//! sympy is installed), timed in the same run.
+//!
+//! `cargo bench --bench scale` (release build of the real binary; wall time
+//! is the median of three runs, peak memory from GNU time when present).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// A dense sigmoid network with explicit values: `widths[0]` inputs, then
+/// the layers. Weight k (counted over the whole network) is
+/// `((7k) mod 19)/40 − 0.2`, biases 0.1, inputs 0.1·i, targets 0.5.
+fn dense(widths: &[usize]) -> String {
+    let mut s = String::from("network \"bench\"\n");
+    let xs: Vec<String> = (1..=widths[0]).map(|i| format!("{}", 0.1 * i as f64)).collect();
+    s += &format!("input x[{}] = [{}]\n", widths[0], xs.join(", "));
+    let mut prev = "x".to_string();
+    let mut prev_names: Vec<String> = (1..=widths[0]).map(|i| format!("x{i}")).collect();
+    let mut k = 0usize;
+    let mut params = Vec::new();
+    let last = widths.len() - 1;
+    for (l, &w) in widths.iter().enumerate().skip(1) {
+        let name = if l == last { "y".to_string() } else { format!("h{l}_") };
+        s += &format!("layer {name}[{w}] sigmoid dense {prev}\n");
+        let mut names = Vec::new();
+        for j in 1..=w {
+            let neuron = format!("{name}{j}");
+            for src in &prev_names {
+                k += 1;
+                let v = ((k * 7) % 19) as f64 / 40.0 - 0.2;
+                params.push(format!("w_{neuron}_{src} = {v}"));
+            }
+            params.push(format!("b_{neuron} = 0.1"));
+            names.push(neuron);
+        }
+        prev = name;
+        prev_names = names;
+    }
+    for chunk in params.chunks(50) {
+        s += &format!("param {}\n", chunk.join(", "));
+    }
+    let t: Vec<&str> = vec!["0.5"; widths[last]];
+    s += &format!("target y = [{}]\n", t.join(", "));
+    s
+}
+
+fn params_of(widths: &[usize]) -> usize {
+    widths.windows(2).map(|w| (w[0] + 1) * w[1]).sum()
+}
+
+/// Median wall seconds of three runs, and peak resident memory in MiB.
+fn measure(args: &[&str]) -> (f64, Option<f64>) {
+    let bin = env!("CARGO_BIN_EXE_chainrule");
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = Command::new(bin).args(args).output().expect("chainrule runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let mem = Path::new("/usr/bin/time").exists().then(|| {
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M", bin])
+            .args(args)
+            .output()
+            .ok()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        err.lines().last()?.trim().parse::<f64>().ok().map(|kb| kb / 1024.0)
+    });
+    (times[1], mem.flatten())
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join("chainrule-bench-scale");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, text: &str| -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let mazur = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/mazur.nn");
+    let mut cases: Vec<(String, PathBuf, usize)> = vec![("mazur 2-2-2".into(), mazur, 10)];
+    for widths in [vec![25, 25, 25, 5], vec![50, 50, 50, 10], vec![100, 100, 100, 10]] {
+        let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
+        let p = write(&format!("{name}.nn"), &dense(&widths));
+        cases.push((format!("dense {name}"), p, params_of(&widths)));
+    }
+    let deep: Vec<usize> = std::iter::once(2).chain(std::iter::repeat_n(2, 30)).collect();
+    let p = write("deep.nn", &dense(&deep));
+    cases.push(("deep 30×2".into(), p, params_of(&deep)));
+
+    let out = dir.join("out");
+    let out = out.to_str().expect("utf-8 path");
+    println!(
+        "{:<22} {:>7} {:>10} {:>9} {:>10} {:>9} {:>10} {:>9}",
+        "network", "params", "json s", "µs/param", "md --full", "µs/param", "json MiB", "md MiB"
+    );
+    for (name, path, params) in &cases {
+        let p = path.to_str().expect("utf-8 path");
+        let (tj, mj) = measure(&["solve", p, "-f", "json", "-o", out]);
+        let (tm, mm) = measure(&["solve", p, "-f", "md", "--full", "-o", out]);
+        let mib = |m: Option<f64>| m.map_or("-".to_string(), |m| format!("{m:.0}"));
+        println!(
+            "{:<22} {:>7} {:>10.3} {:>9.1} {:>10.3} {:>9.1} {:>10} {:>9}",
+            name,
+            params,
+            tj,
+            tj * 1e6 / *params as f64,
+            tm,
+            tm * 1e6 / *params as f64,
+            mib(mj),
+            mib(mm)
+        );
+    }
+
+    // The computer algebra comparison on the same networks.
+    println!();
+    for widths in [vec![2, 2, 2], vec![4, 4, 4]] {
+        let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
+        let p = write(&format!("cas-{name}.nn"), &dense(&widths));
+        let (t, _) = measure(&["solve", p.to_str().expect("utf-8"), "-f", "json", "-o", out]);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/cas/sympy_gradients.py");
+        let args: Vec<String> = widths.iter().map(|w| w.to_string()).collect();
+        let cas = Command::new("python3").arg(&script).args(&args).output();
+        match cas {
+            Ok(o) if o.status.success() => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                let secs: f64 = text.split_whitespace().next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+                println!(
+                    "{name}: chainrule solve -f json {:.4} s (whole process); SymPy diff {:.3} s: {:.0}× faster",
+                    t,
+                    secs,
+                    secs / t
+                );
+            }
+            _ => println!("{name}: SymPy comparison skipped (python3 with sympy not installed)"),
+        }
+    }
+}
