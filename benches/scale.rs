@@ -17,7 +17,9 @@ use std::time::Instant;
 /// `((7k) mod 19)/40 − 0.2`, biases 0.1, inputs 0.1·i, targets 0.5.
 fn dense(widths: &[usize]) -> String {
     let mut s = String::from("network \"bench\"\n");
-    let xs: Vec<String> = (1..=widths[0]).map(|i| format!("{}", 0.1 * i as f64)).collect();
+    let xs: Vec<String> = (1..=widths[0])
+        .map(|i| format!("{}", 0.1 * i as f64))
+        .collect();
     s += &format!("input x[{}] = [{}]\n", widths[0], xs.join(", "));
     let mut prev = "x".to_string();
     let mut prev_names: Vec<String> = (1..=widths[0]).map(|i| format!("x{i}")).collect();
@@ -25,7 +27,11 @@ fn dense(widths: &[usize]) -> String {
     let mut params = Vec::new();
     let last = widths.len() - 1;
     for (l, &w) in widths.iter().enumerate().skip(1) {
-        let name = if l == last { "y".to_string() } else { format!("h{l}_") };
+        let name = if l == last {
+            "y".to_string()
+        } else {
+            format!("h{l}_")
+        };
         s += &format!("layer {name}[{w}] sigmoid dense {prev}\n");
         let mut names = Vec::new();
         for j in 1..=w {
@@ -59,8 +65,15 @@ fn measure(args: &[&str]) -> (f64, Option<f64>) {
     let mut times = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
-        let out = Command::new(bin).args(args).output().expect("chainrule runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(bin)
+            .args(args)
+            .output()
+            .expect("chainrule runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
@@ -71,7 +84,12 @@ fn measure(args: &[&str]) -> (f64, Option<f64>) {
             .output()
             .ok()?;
         let err = String::from_utf8_lossy(&out.stderr);
-        err.lines().last()?.trim().parse::<f64>().ok().map(|kb| kb / 1024.0)
+        err.lines()
+            .last()?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .map(|kb| kb / 1024.0)
     });
     (times[1], mem.flatten())
 }
@@ -87,12 +105,22 @@ fn main() {
     };
     let mazur = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/mazur.nn");
     let mut cases: Vec<(String, PathBuf, usize)> = vec![("mazur 2-2-2".into(), mazur, 10)];
-    for widths in [vec![25, 25, 25, 5], vec![50, 50, 50, 10], vec![100, 100, 100, 10]] {
-        let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
+    for widths in [
+        vec![25, 25, 25, 5],
+        vec![50, 50, 50, 10],
+        vec![100, 100, 100, 10],
+    ] {
+        let name = widths
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join("-");
         let p = write(&format!("{name}.nn"), &dense(&widths));
         cases.push((format!("dense {name}"), p, params_of(&widths)));
     }
-    let deep: Vec<usize> = std::iter::once(2).chain(std::iter::repeat_n(2, 30)).collect();
+    let deep: Vec<usize> = std::iter::once(2)
+        .chain(std::iter::repeat_n(2, 30))
+        .collect();
     let p = write("deep.nn", &dense(&deep));
     cases.push(("deep 30×2".into(), p, params_of(&deep)));
 
@@ -123,7 +151,11 @@ fn main() {
     // The computer algebra comparison on the same networks.
     println!();
     for widths in [vec![2, 2, 2], vec![4, 4, 4]] {
-        let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
+        let name = widths
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join("-");
         let p = write(&format!("cas-{name}.nn"), &dense(&widths));
         let (t, _) = measure(&["solve", p.to_str().expect("utf-8"), "-f", "json", "-o", out]);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/cas/sympy_gradients.py");
@@ -132,7 +164,11 @@ fn main() {
         match cas {
             Ok(o) if o.status.success() => {
                 let text = String::from_utf8_lossy(&o.stdout);
-                let secs: f64 = text.split_whitespace().next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+                let secs: f64 = text
+                    .split_whitespace()
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(f64::NAN);
                 println!(
                     "{name}: chainrule solve -f json {:.4} s (whole process); SymPy diff {:.3} s: {:.0}× faster",
                     t,

@@ -394,8 +394,18 @@ fn the_readme_template_example_works() {
     let tpl = dir.join("summary.hbs");
     std::fs::write(&tpl, &readme[start..end]).unwrap();
     let out = Test::new()
-        .args(["solve", "examples/mazur.nn", "--decimals", "4", "--template", tpl.to_str().unwrap()])
+        .args([
+            "solve",
+            "examples/mazur.nn",
+            "--decimals",
+            "4",
+            "--template",
+            tpl.to_str().unwrap(),
+        ])
         .status(0)
         .stdout;
-    assert!(out.starts_with("Mazur 2-2-2: w1 0.0004 → 0.1498; w2 0.0009 → 0.1996;"), "{out}");
+    assert!(
+        out.starts_with("Mazur 2-2-2: w1 0.0004 → 0.1498; w2 0.0009 → 0.1996;"),
+        "{out}"
+    );
 }
