@@ -2,6 +2,7 @@
 //! and an `execute` that returns the exit status.
 
 mod check;
+mod exam;
 mod example;
 mod solve;
 
@@ -27,6 +28,8 @@ enum Command {
     Solve(solve::Args),
     /// Check a hand derivation: one claim a line, ✓ or ✗ and the likely mistake.
     Check(check::Args),
+    /// Exam variants: question sheets, answer keys, CSV, Moodle XML.
+    Exam(exam::Args),
     /// Print a bundled example network.
     Example(example::Args),
 }
@@ -64,6 +67,7 @@ pub fn run() -> u8 {
     let result = match cli.command {
         Command::Solve(a) => solve::execute(a),
         Command::Check(a) => check::execute(a),
+        Command::Exam(a) => exam::execute(a),
         Command::Example(a) => example::execute(a),
     };
     match result {
