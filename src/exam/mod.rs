@@ -34,7 +34,7 @@ use crate::solution::Solution;
 pub use vary::{VaryError, VarySpec};
 
 /// The most variants one run makes.
-pub const MAX_VARIANTS: usize = 100_000;
+pub const MAX_VARIANTS: usize = 10_000;
 
 /// What an exam is made of.
 #[derive(Debug, Clone)]
@@ -130,6 +130,12 @@ pub fn generate(
     opts: &Options,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Exam, ExamError> {
+    if !(1..=MAX_VARIANTS).contains(&opts.variants) {
+        return Err(ExamError::Degenerate(format!(
+            "an exam has 1 to {MAX_VARIANTS} variants, not {}",
+            opts.variants
+        )));
+    }
     let strings = crate::render::templates::strings(&opts.lang)?;
     let varied = vary::resolve(net, &opts.vary)?;
     let asked = match &opts.ask {
@@ -203,7 +209,7 @@ fn header(
     drawn: &[f64],
 ) -> String {
     let mut s = format!(
-        "# Variant {number} of {} of {base} (chainrule exam --seed {}).\n",
+        "# {base}, variant {number} of {} (chainrule exam --seed {}).\n",
         opts.variants, opts.seed
     );
     if !varied.is_empty() {
