@@ -118,9 +118,7 @@ fn main() {
         let p = write(&format!("{name}.nn"), &dense(&widths));
         cases.push((format!("dense {name}"), p, params_of(&widths)));
     }
-    let deep: Vec<usize> = std::iter::once(2)
-        .chain(std::iter::repeat_n(2, 30))
-        .collect();
+    let deep: Vec<usize> = vec![2; 31];
     let p = write("deep.nn", &dense(&deep));
     cases.push(("deep 30×2".into(), p, params_of(&deep)));
 

@@ -6,7 +6,8 @@
 //! The pipeline: text → [`parse`] → [`model`] → [`derivation`] (built on
 //! [`expr`] and [`diff`], evaluated exactly) → [`solution`] (the view model
 //! every output format reads). [`check`] judges a student's hand derivation
-//! against the same numbers.
+//! against the same numbers; [`exam`] draws seeded variants of a network
+//! (with [`rng`]) and writes their question sheets and answer keys.
 
 pub mod derivation;
 pub mod diagnostic;
@@ -19,6 +20,7 @@ pub mod parse;
 pub mod check;
 pub mod cli;
 pub mod eval;
+pub mod exam;
 pub mod number;
 pub mod render;
 pub mod rng;

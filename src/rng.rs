@@ -1,43 +1,61 @@
-//! A small seeded generator, specified here so that the same seed gives the
-//! same numbers on every platform and with every version of every
-//! dependency: SplitMix64 (Steele, Lea and Flood, 2014), whose output is a
-//! fixed function of the seed, and only exact IEEE operations after it.
+//! The one random-number generator of chainrule: SplitMix64, written out here
+//! so that a seed gives the same numbers on every platform, compiler and
+//! dependency version (no crate's unspecified stream is involved).
+//!
+//! SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number
+//! generators", OOPSLA 2014; the reference is Vigna's `splitmix64.c`): the
+//! state is a `u64`; each step adds the golden-ratio increment
+//! `0x9e3779b97f4a7c15` (wrapping) and returns the state mixed by
+//! `z ^= z >> 30; z *= 0xbf58476d1ce4e5b9; z ^= z >> 27; z *= 0x94d049bb133111eb;
+//! z ^= z >> 31` (wrapping multiplications). The seed is the initial state.
+//!
+//! ```
+//! use chainrule::rng::SplitMix64;
+//! let mut r = SplitMix64::new(0);
+//! assert_eq!(r.next_u64(), 0xe220a8397b1dcdaf);
+//! ```
 
-/// SplitMix64.
+/// The SplitMix64 generator.
 #[derive(Debug, Clone)]
 pub struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
-    /// A generator seeded with `seed`.
+    /// The generator whose initial state is `seed`.
     pub fn new(seed: u64) -> SplitMix64 {
         SplitMix64 { state: seed }
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
 
-    /// A number in [0, 1): the top 53 bits, scaled exactly.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    /// A number in [0, 1): the top 53 bits of [`next_u64`](Self::next_u64)
+    /// divided by 2^53.
+    pub fn next_unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// A whole number in [0, n), without modulo bias.
+    /// A uniform integer in `0..n` (`n` > 0), without modulo bias: draws of
+    /// [`next_u64`](Self::next_u64) at or above the largest multiple of `n`
+    /// that fits in 2^64 are rejected, and the first one below it is taken
+    /// modulo `n`. `n` = 0 gives 0.
     pub fn below(&mut self, n: u64) -> u64 {
-        if n <= 1 {
+        if n == 0 {
             return 0;
         }
-        let zone = u64::MAX - u64::MAX % n;
+        // 2^64 mod n, computed without overflowing: (2^64 − n) mod n.
+        let rejected = n.wrapping_neg() % n;
         loop {
             let x = self.next_u64();
-            if x < zone {
+            // x < 2^64 − rejected ⇔ x is below the largest multiple of n.
+            if x.checked_add(rejected).is_some() {
                 return x % n;
             }
         }
@@ -45,7 +63,7 @@ impl SplitMix64 {
 
     /// Uniform in [a, b).
     pub fn uniform(&mut self, a: f64, b: f64) -> f64 {
-        a + (b - a) * self.next_f64()
+        a + (b - a) * self.next_unit()
     }
 
     /// Approximately normal with mean `m` and standard deviation `s`: the
@@ -55,7 +73,7 @@ impl SplitMix64 {
     pub fn normal(&mut self, m: f64, s: f64) -> f64 {
         let mut z = -6.0;
         for _ in 0..12 {
-            z += self.next_f64();
+            z += self.next_unit();
         }
         m + s * z
     }
@@ -63,26 +81,32 @@ impl SplitMix64 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::SplitMix64;
 
     #[test]
     fn reference_values() {
-        // SplitMix64 of seed 0, as published with the algorithm.
+        // From Vigna's splitmix64.c with the state set to 0, then 1234567.
         let mut r = SplitMix64::new(0);
-        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(r.next_u64(), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(r.next_u64(), 0x6e78_9e6a_a1b9_65f4);
+        let mut r = SplitMix64::new(1_234_567);
+        assert_eq!(r.next_u64(), 6_457_827_717_110_365_317);
+        assert_eq!(r.next_u64(), 3_203_168_211_198_807_973);
     }
 
     #[test]
-    fn ranges() {
-        let mut r = SplitMix64::new(7);
+    fn below_stays_in_range_and_covers_it() {
+        let mut r = SplitMix64::new(42);
+        let mut seen = [false; 7];
         for _ in 0..1000 {
-            let u = r.uniform(-0.5, 0.5);
-            assert!((-0.5..0.5).contains(&u));
-            assert!(r.below(7) < 7);
+            let k = r.below(7);
+            assert!(k < 7);
+            seen[k as usize] = true;
         }
-        let n = 20_000;
-        let mean: f64 = (0..n).map(|_| r.normal(1.0, 0.1)).sum::<f64>() / n as f64;
-        assert!((mean - 1.0).abs() < 0.005, "{mean}");
+        assert!(seen.iter().all(|&s| s));
+        assert_eq!(r.below(1), 0);
+        assert_eq!(r.below(0), 0);
+        let x = r.next_unit();
+        assert!((0.0..1.0).contains(&x));
     }
 }

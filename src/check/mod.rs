@@ -39,6 +39,7 @@ use crate::expr::{Expr, Func, Names, Sym};
 use crate::model::Network;
 use crate::notation::{NetNames, Notation};
 use crate::number;
+use crate::rng::SplitMix64;
 use graph::{Graph, Variant};
 use mistake::Candidate;
 use point::{Point, Route};
@@ -168,6 +169,15 @@ pub fn check(net: &Network, claims: &[Claim], opts: &Options) -> Result<Report, 
         verdicts.push(v);
     }
     Ok(Report { verdicts })
+}
+
+/// The exact values of `quantities` of `net`, computed as `check` computes
+/// them (the correct computation at the network's own values): what a
+/// student's claim about each quantity is judged against.
+pub fn evaluate(net: &Network, quantities: &[Quantity]) -> Vec<f64> {
+    let g = Graph::new(net, Variant::default());
+    let p = Point::actual(&g);
+    quantities.iter().map(|&q| p.quantity(q)).collect()
 }
 
 /// Refuses partials taken the wrong way round.
@@ -748,7 +758,7 @@ fn random_leaves(g: &Graph<'_>, count: usize) -> Vec<HashMap<Sym, f64>> {
         .layers
         .last()
         .is_some_and(|l| l.activation == crate::model::Activation::Softmax);
-    let mut rng = SplitMix(SEED);
+    let mut rng = SplitMix64::new(SEED);
     (0..count)
         .map(|_| {
             let mut leaves: HashMap<Sym, f64> = HashMap::new();
@@ -770,22 +780,4 @@ fn random_leaves(g: &Graph<'_>, count: usize) -> Vec<HashMap<Sym, f64>> {
             leaves
         })
         .collect()
-}
-
-/// The splitmix64 generator: small, fast, and the same everywhere.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in [0, 1).
-    fn next_unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }

@@ -2,6 +2,7 @@
 //! and an `execute` that returns the exit status.
 
 mod check;
+mod exam;
 mod example;
 mod solve;
 mod train;
@@ -30,6 +31,8 @@ enum Command {
     Check(check::Args),
     /// Train: gradient descent over many steps, with the loss curve.
     Train(train::Args),
+    /// Exam variants: question sheets, answer keys, CSV, Moodle XML.
+    Exam(exam::Args),
     /// Print a bundled example network.
     Example(example::Args),
 }
@@ -67,6 +70,7 @@ pub fn run() -> u8 {
     let result = match cli.command {
         Command::Solve(a) => solve::execute(a),
         Command::Check(a) => check::execute(a),
+        Command::Exam(a) => exam::execute(a),
         Command::Example(a) => example::execute(a),
         Command::Train(a) => train::execute(a),
     };

@@ -52,6 +52,24 @@ pub fn parse_answers(net: &Network, file: &str, src: &str) -> Result<Vec<Claim>,
     }
 }
 
+/// Reads a quantity written alone (`dE_total/dw5`, `w5+`, `E_total`), as in
+/// `chainrule exam --ask`. Spans of the diagnostic are offsets into `text`.
+pub fn parse_quantity(net: &Network, text: &str) -> Result<Quantity, Diagnostic> {
+    let pair = parse_rule(Rule::quantity_only, text)?;
+    let reader = LineReader {
+        net,
+        offset: 0,
+        line: 1,
+    };
+    match pair.into_inner().find(|p| p.as_rule() == Rule::quantity) {
+        Some(q) => reader.quantity(q),
+        None => Err(Diagnostic::new(
+            Span::new(0, text.len()),
+            "expected a quantity (`E_total`, `dE_total/dw5`, `w5+`)",
+        )),
+    }
+}
+
 /// Reads the pairs of one line; `offset` is where the line starts in the file.
 struct LineReader<'n> {
     net: &'n Network,

@@ -18,7 +18,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::expr::{self, BinOp, Expr, Func, Sym};
 use crate::model::Network;
 
-pub use answers::parse_answers;
+pub use answers::{parse_answers, parse_quantity};
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
 pub use lower::lower;
 
@@ -154,7 +154,7 @@ fn describe(rule: &Rule) -> &'static str {
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow | Rule::infix => "an operator",
         Rule::prefix | Rule::primary => "an expression",
         Rule::claim_line | Rule::claim => "a claim like `net_h1 = 0.3775`",
-        Rule::quantity | Rule::partial | Rule::delta | Rule::updated => {
+        Rule::quantity | Rule::quantity_only | Rule::partial | Rule::delta | Rule::updated => {
             "a quantity (`net_h1`, `dE_total/dw5`, `w5+`)"
         }
         Rule::equals => "`=`",

@@ -5,6 +5,7 @@
 
 mod check;
 mod cli;
+mod exam;
 mod html;
 mod netgen;
 mod pages;

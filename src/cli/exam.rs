@@ -1,0 +1,170 @@
+//! `chainrule exam FILE -o DIR`: seeded variants of a network with question
+//! sheets, answer keys, `answers.csv`, a Moodle quiz and each variant's file.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{read_source, write_atomic, Failure};
+use crate::exam::{self, ExamError, VarySpec};
+use crate::parse::parse_network;
+
+/// Arguments of `exam`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// The network file (`-` for standard input).
+    file: PathBuf,
+    /// How many variants.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=exam::MAX_VARIANTS as u64))]
+    variants: u64,
+    /// The seed of the generator: the same seed gives the same files.
+    #[arg(long)]
+    seed: u64,
+    /// Numbers to draw: `NAMES=a..b/step`, `NAMES={v1, v2}` or `NAMES=v`;
+    /// NAMES is a glob over inputs, params, consts and targets (`t:o1` or
+    /// `target_o1`). Repeatable; a later spec wins for names both match.
+    #[arg(long, value_name = "SPEC")]
+    vary: Vec<String>,
+    /// The questions, comma-separated, named as `check` names them:
+    /// `E_total, dE_total/dw5, w5+`. Default: E_total, one output-layer and
+    /// one hidden-layer gradient, and their updates.
+    #[arg(long, value_name = "LIST")]
+    ask: Option<String>,
+    /// The directory to write into (created if missing).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: PathBuf,
+    /// Language of the fixed prose: en or ko.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Decimals of the answers (and of the Moodle tolerances).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..=12))]
+    decimals: u8,
+    /// Write into DIR even when it is not empty.
+    #[arg(long)]
+    force: bool,
+}
+
+pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
+    let specs = args
+        .vary
+        .iter()
+        .map(|s| VarySpec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::Input(format!("chainrule: {e}\n")))?;
+    let dir = &args.output;
+    if !args.force && !is_empty_dir(dir)? {
+        return Err(Failure::Input(format!(
+            "chainrule: {} is not empty; give --force to write into it anyway\n",
+            dir.display()
+        )));
+    }
+    let src = read_source(&args.file)?;
+    let net = parse_network(&src.name, &src.text)?;
+    let opts = exam::Options {
+        variants: args.variants as usize,
+        seed: args.seed,
+        vary: specs,
+        ask: args.ask.clone(),
+        decimals: args.decimals as usize,
+        lang: args.lang.clone(),
+    };
+    let mut bar = Progress::new();
+    let made = exam::generate(&src.name, &src.text, &net, &opts, &mut |done, total| {
+        bar.show(done, total)
+    });
+    bar.finish();
+    let made = made.map_err(|e| match e {
+        ExamError::Ask(d) => Failure::Input(d.to_string()),
+        ExamError::Other(e) => Failure::Other(e),
+        e => Failure::Input(format!("chainrule: {e}\n")),
+    })?;
+
+    std::fs::create_dir_all(dir.join("variants"))
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.join("variants").display()))?;
+    for (path, text) in &made.files {
+        write_atomic(&dir.join(path), text.as_bytes()).map_err(Failure::Other)?;
+    }
+    if args.force {
+        remove_stale_variants(dir, &made.files)?;
+    }
+    Ok(0)
+}
+
+/// Whether `dir` is missing or has no entries.
+fn is_empty_dir(dir: &Path) -> Result<bool, Failure> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", dir.display()).into()),
+    }
+}
+
+/// Removes `variants/NN.nn` files of an earlier, larger run, so that the
+/// directory holds exactly this exam's variants.
+fn remove_stale_variants(dir: &Path, files: &[(String, String)]) -> Result<(), Failure> {
+    let variants = dir.join("variants");
+    let Ok(entries) = std::fs::read_dir(&variants) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let numbered = name
+            .strip_suffix(".nn")
+            .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
+        let ours = files.iter().any(|(p, _)| *p == format!("variants/{name}"));
+        if numbered && !ours {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| anyhow::anyhow!("removing {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal and
+/// the run has lasted long enough to be worth watching.
+struct Progress {
+    start: Instant,
+    terminal: bool,
+    drawn: Option<usize>,
+}
+
+impl Progress {
+    const WIDTH: usize = 30;
+    const AFTER: Duration = Duration::from_millis(300);
+
+    fn new() -> Progress {
+        Progress {
+            start: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            drawn: None,
+        }
+    }
+
+    fn show(&mut self, done: usize, total: usize) {
+        if !self.terminal || self.start.elapsed() < Self::AFTER || total == 0 {
+            return;
+        }
+        let percent = done * 100 / total;
+        if self.drawn == Some(percent) {
+            return;
+        }
+        self.drawn = Some(percent);
+        let full = done * Self::WIDTH / total;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {done}/{total} variants",
+            "#".repeat(full),
+            "-".repeat(Self::WIDTH - full)
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&mut self) {
+        if self.drawn.is_some() {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{}\r", " ".repeat(Self::WIDTH + 30));
+            let _ = err.flush();
+        }
+    }
+}

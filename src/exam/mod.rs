@@ -1,0 +1,538 @@
+//! `chainrule exam`: N variants of one network, each with numbers drawn from
+//! the `--vary` grids by a seeded generator, the questions asked about every
+//! variant (quantities named as `check` names them), and the files a teacher
+//! hands out and grades with: question sheets and answer keys (Markdown and
+//! LaTeX, keys with the full worked solution of each variant), `answers.csv`,
+//! a Moodle XML quiz, and each variant as its own `.nn` file.
+//!
+//! Drawing is specified exactly, so a seed gives the same variants on every
+//! platform: one [`SplitMix64`] stream seeded with `--seed`; a draw takes one
+//! value per varied number (inputs, params, consts, targets, each in
+//! declaration order), value index = [`SplitMix64::below`]`(count)`. A draw
+//! that repeats an earlier variant, gives an asked value that rounds to 0 at
+//! the shown decimals, or makes any value NaN or infinite is rejected and
+//! the next one drawn, at most [`max_draws`] times in all.
+
+mod picture;
+pub mod sheets;
+mod source;
+pub mod vary;
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::check::{self, Quantity};
+use crate::derivation::{DAct, Options as DeriveOptions};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::expr::Sym;
+use crate::model::Network;
+use crate::notation::NetNames;
+use crate::number;
+use crate::parse::{parse_network, parse_quantity};
+use crate::rng::SplitMix64;
+use crate::solution::Solution;
+pub use vary::{VaryError, VarySpec};
+
+/// The most variants one run makes.
+pub const MAX_VARIANTS: usize = 10_000;
+
+/// What an exam is made of.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How many variants.
+    pub variants: usize,
+    /// The seed of the generator.
+    pub seed: u64,
+    /// The `--vary` specs, in the order given.
+    pub vary: Vec<VarySpec>,
+    /// The `--ask` list as written (`E_total, dE_total/dw5, w5+`), or `None`
+    /// for the default questions.
+    pub ask: Option<String>,
+    /// Decimals of the answers shown (and of the Moodle tolerances).
+    pub decimals: usize,
+    /// Language of the fixed prose.
+    pub lang: String,
+}
+
+/// Why no exam could be made.
+#[derive(Debug)]
+pub enum ExamError {
+    /// A `--vary` spec is malformed or matches nothing.
+    Vary(VaryError),
+    /// `--ask` names something that is not a quantity of the network.
+    Ask(Diagnostics),
+    /// The grids cannot give the variants asked for; the message says why.
+    Degenerate(String),
+    /// Anything else (a language that does not exist, a template error).
+    Other(anyhow::Error),
+}
+
+impl fmt::Display for ExamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExamError::Vary(e) => write!(f, "{e}"),
+            ExamError::Ask(d) => write!(f, "{d}"),
+            ExamError::Degenerate(m) => write!(f, "{m}"),
+            ExamError::Other(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ExamError {}
+
+impl From<VaryError> for ExamError {
+    fn from(e: VaryError) -> ExamError {
+        ExamError::Vary(e)
+    }
+}
+
+impl From<anyhow::Error> for ExamError {
+    fn from(e: anyhow::Error) -> ExamError {
+        ExamError::Other(e)
+    }
+}
+
+/// The files of an exam: paths relative to the output directory, and their
+/// contents, in the order they are listed in the README.
+#[derive(Debug, Clone)]
+pub struct Exam {
+    /// `(path, contents)`; `/` separates directories.
+    pub files: Vec<(String, String)>,
+}
+
+/// The most draws made for `n` variants before giving up: 1000 + 100·n.
+pub fn max_draws(n: usize) -> usize {
+    1000 + 100 * n
+}
+
+/// One asked quantity: what it is and its canonical name.
+#[derive(Debug, Clone)]
+pub(crate) struct Asked {
+    pub(crate) quantity: Quantity,
+    /// `dE_total/dw5`, as `check` and `answers.csv` write it.
+    pub(crate) name: String,
+}
+
+/// One variant: its number (from 1), its `.nn` text and its network.
+pub(crate) struct Variant {
+    pub(crate) number: usize,
+    pub(crate) label: String,
+    pub(crate) source: String,
+    pub(crate) net: Network,
+}
+
+/// Makes the exam of `net`, read from the text `src` of the file `file`.
+/// `progress(done, total)` is called as the variants are written out.
+pub fn generate(
+    file: &str,
+    src: &str,
+    net: &Network,
+    opts: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Exam, ExamError> {
+    if !(1..=MAX_VARIANTS).contains(&opts.variants) {
+        return Err(ExamError::Degenerate(format!(
+            "an exam has 1 to {MAX_VARIANTS} variants, not {}",
+            opts.variants
+        )));
+    }
+    let strings = crate::render::templates::strings(&opts.lang)?;
+    let varied = vary::resolve(net, &opts.vary)?;
+    let asked = match &opts.ask {
+        Some(list) => parse_ask(net, list)?,
+        None => default_ask(net),
+    };
+    if asked.is_empty() {
+        return Err(ExamError::Degenerate(
+            "the network has no quantity to ask about".to_string(),
+        ));
+    }
+    let draws = draw(net, &varied, &opts.vary, &asked, opts)?;
+
+    let spans = source::value_spans(net, src).ok_or_else(|| {
+        anyhow::anyhow!(
+            "the numbers of {file} could not be found again (this is a bug in chainrule)"
+        )
+    })?;
+    let base = std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    let width = opts.variants.to_string().len().max(2);
+    let mut variants = Vec::with_capacity(draws.len());
+    for (k, drawn) in draws.into_iter().enumerate() {
+        let number = k + 1;
+        let label = format!("{number:0width$}");
+        let mut text = header(&base, number, opts, &varied, &drawn);
+        text.push_str(&source::rewrite(src, &spans, |slot| {
+            varied.iter().position(|v| v.slot == slot).map(|i| drawn[i])
+        }));
+        let path = format!("variants/{label}.nn");
+        let vnet = parse_network(&path, &text).map_err(|d| {
+            anyhow::anyhow!("variant {label} does not read back (this is a bug in chainrule):\n{d}")
+        })?;
+        for (v, &x) in varied.iter().zip(&drawn) {
+            if v.slot.get(&vnet).to_bits() != x.to_bits() {
+                return Err(anyhow::anyhow!(
+                    "variant {label}: `{}` reads back as {} instead of {x} (this is a bug in chainrule)",
+                    v.name,
+                    v.slot.get(&vnet)
+                )
+                .into());
+            }
+        }
+        variants.push(Variant {
+            number,
+            label,
+            source: text,
+            net: vnet,
+        });
+    }
+    sheets::write(
+        &sheets::Context {
+            file: &base,
+            net,
+            opts,
+            strings,
+            asked: &asked,
+        },
+        &variants,
+        progress,
+    )
+}
+
+/// The comment at the top of a variant's file.
+fn header(
+    base: &str,
+    number: usize,
+    opts: &Options,
+    varied: &[vary::Varied],
+    drawn: &[f64],
+) -> String {
+    let mut s = format!(
+        "# {base}, variant {number} of {} (chainrule exam --seed {}).\n",
+        opts.variants, opts.seed
+    );
+    if !varied.is_empty() {
+        let mut line = "# Drawn:".to_string();
+        for (i, (v, x)) in varied.iter().zip(drawn).enumerate() {
+            let item = format!(
+                " {} = {}{}",
+                v.name,
+                source::shortest(*x),
+                if i + 1 < varied.len() { "," } else { "" }
+            );
+            if line.len() + item.len() > 78 {
+                s.push_str(&line);
+                s.push('\n');
+                line = "#".to_string();
+            }
+            line.push_str(&item);
+        }
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s.push('\n');
+    s
+}
+
+/// Reads the `--ask` list: quantities separated by commas.
+fn parse_ask(net: &Network, list: &str) -> Result<Vec<Asked>, ExamError> {
+    let names = NetNames::new(net, Default::default());
+    let mut asked: Vec<Asked> = Vec::new();
+    let mut errors = Vec::new();
+    let mut at = 0;
+    for item in list.split(',') {
+        let lead = item.len() - item.trim_start().len();
+        let text = item.trim();
+        let start = at + lead;
+        at += item.len() + 1;
+        if text.is_empty() {
+            errors.push(Diagnostic::new(
+                Span::new(start, start),
+                "expected a quantity (`E_total`, `dE_total/dw5`, `w5+`) between the commas",
+            ));
+            continue;
+        }
+        match parse_quantity(net, text) {
+            Ok(q) => {
+                let name = q.name(&names);
+                if asked.iter().any(|a| a.quantity == q) {
+                    errors.push(Diagnostic::new(
+                        Span::new(start, start + text.len()),
+                        format!("`{name}` is asked twice"),
+                    ));
+                } else {
+                    asked.push(Asked { quantity: q, name });
+                }
+            }
+            Err(d) if d.message.starts_with("unknown") => {
+                // Suggest a whole quantity (`dE_total/dw1` for
+                // `dE_total/dw9`), not only the name inside it.
+                let candidates = ask_names(net);
+                let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+                let mut e = Diagnostic::new(
+                    Span::new(start, start + text.len()),
+                    format!("unknown quantity `{text}`"),
+                );
+                if let Some(c) = crate::parse::closest_name(text, &candidates) {
+                    e.message.push_str(&format!("; did you mean `{c}`?"));
+                }
+                e.notes = d.notes;
+                errors.push(e);
+            }
+            Err(mut d) => {
+                d.span = Span::new(d.span.start + start, d.span.end + start);
+                d.message = d
+                    .message
+                    .replace("end of file", "`,` or the end of the list");
+                errors.push(d);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(asked)
+    } else {
+        Err(ExamError::Ask(Diagnostics::new("--ask", list, errors)))
+    }
+}
+
+/// The names of the quantities an exam is most likely to ask about, for
+/// suggestions: values, gradients, δ's, activation derivatives, updates.
+fn ask_names(net: &Network) -> Vec<String> {
+    let mut v: Vec<String> = crate::parse::quantity_names(net)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for p in &net.params {
+        v.push(format!("dE_total/d{}", p.name));
+        v.push(format!("{}+", p.name));
+    }
+    for n in &net.neurons {
+        v.push(format!("dE_total/dnet_{}", n.name));
+        v.push(format!("dE_total/dout_{}", n.name));
+        v.push(format!("dout_{0}/dnet_{0}", n.name));
+    }
+    v.push("E_total+".to_string());
+    v
+}
+
+/// E_total, the gradient of the first param of the output layer and of the
+/// first param of a hidden layer (declaration order), then their updates.
+fn default_ask(net: &Network) -> Vec<Asked> {
+    let names = NetNames::new(net, Default::default());
+    let last = net.layers.len().saturating_sub(1) as u32;
+    let depth = |p: u32| {
+        net.neurons
+            .iter()
+            .filter(|n| n.net.mentions(Sym::Param(p)))
+            .map(|n| n.layer)
+            .max()
+    };
+    let params = 0..net.params.len() as u32;
+    let output = params.clone().find(|&p| depth(p) == Some(last));
+    let hidden = params.clone().find(|&p| depth(p).is_some_and(|d| d < last));
+    let mut qs = vec![Quantity::Value(Sym::ErrTotal)];
+    let chosen: Vec<u32> = [output, hidden].into_iter().flatten().collect();
+    for &p in &chosen {
+        qs.push(Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt: Sym::Param(p),
+        });
+    }
+    for &p in &chosen {
+        qs.push(Quantity::Updated(p));
+    }
+    qs.into_iter()
+        .map(|quantity| Asked {
+            quantity,
+            name: quantity.name(&names),
+        })
+        .collect()
+}
+
+/// The values of the asked quantities of a solved network: from the
+/// derivation where it has them (so they are exactly what `solve -f json`
+/// shows), else as `check` computes them.
+pub(crate) fn asked_values(sol: &Solution<'_>, asked: &[Asked]) -> Vec<f64> {
+    let d = &sol.derivation;
+    let net = sol.net;
+    let direct = |q: Quantity| -> Option<f64> {
+        Some(match q {
+            Quantity::Value(Sym::Net(x)) => d.forward.net[x as usize],
+            Quantity::Value(Sym::Out(x)) => d.forward.out[x as usize],
+            Quantity::Value(Sym::Err(x)) => d.forward.err[x as usize],
+            Quantity::Value(Sym::ErrTotal) => d.forward.total,
+            Quantity::Value(s) => net.fixed_value(s)?,
+            Quantity::Partial {
+                of: Sym::ErrTotal,
+                wrt,
+            } => match wrt {
+                Sym::Param(p) => d.params[p as usize].value,
+                Sym::Net(x) => d.neurons[x as usize].delta,
+                Sym::Out(x) => d.neurons[x as usize].d_out_value,
+                _ => return None,
+            },
+            Quantity::Partial {
+                of: Sym::Out(x),
+                wrt: Sym::Net(y),
+            } if x == y => match &d.neurons[x as usize].d_act {
+                DAct::Elementwise(f) => f.value,
+                DAct::Softmax(_) => return None,
+            },
+            Quantity::Updated(p) => d.params[p as usize].updated,
+            Quantity::After(Sym::ErrTotal) => d.total_after,
+            _ => return None,
+        })
+    };
+    let mut values: Vec<Option<f64>> = asked.iter().map(|a| direct(a.quantity)).collect();
+    let missing: Vec<Quantity> = asked
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(a, _)| a.quantity)
+        .collect();
+    if !missing.is_empty() {
+        let mut rest = check::evaluate(net, &missing).into_iter();
+        for v in values.iter_mut().filter(|v| v.is_none()) {
+            *v = rest.next();
+        }
+    }
+    values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+}
+
+/// Why draws were rejected.
+#[derive(Default)]
+struct Rejects {
+    repeated: usize,
+    zero: usize,
+    zero_example: Option<String>,
+    not_finite: usize,
+    not_finite_example: Option<String>,
+}
+
+/// Draws the varied numbers of `opts.variants` good, distinct variants.
+fn draw(
+    net: &Network,
+    varied: &[vary::Varied],
+    specs: &[VarySpec],
+    asked: &[Asked],
+    opts: &Options,
+) -> Result<Vec<Vec<f64>>, ExamError> {
+    let n = opts.variants;
+    // How many different variants the grids can give at most.
+    let combos = varied.iter().fold(1u128, |acc, v| {
+        acc.saturating_mul(specs[v.spec].values.len() as u128)
+    });
+    if combos < n as u128 {
+        return Err(ExamError::Degenerate(if varied.is_empty() {
+            format!(
+                "without --vary every variant is the same network, and {n} were asked for; \
+                 vary some numbers, like --vary 'w*=0.05..0.95/0.05'"
+            )
+        } else {
+            let sizes: Vec<String> = varied
+                .iter()
+                .map(|v| format!("`{}` {}", v.name, specs[v.spec].values.len()))
+                .collect();
+            format!(
+                "the --vary values give at most {combos} different variants ({}), fewer than the {n} asked for; \
+                 widen a grid or ask for fewer variants",
+                sizes.join(" × ")
+            )
+        }));
+    }
+    let mut rng = SplitMix64::new(opts.seed);
+    let mut seen: HashSet<Vec<u64>> = HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    let mut rejects = Rejects::default();
+    let mut trial = net.clone();
+    let limit = max_draws(n);
+    let mut draws = 0;
+    while out.len() < n && draws < limit {
+        draws += 1;
+        let picks: Vec<u64> = varied
+            .iter()
+            .map(|v| rng.below(specs[v.spec].values.len()))
+            .collect();
+        if seen.contains(&picks) {
+            rejects.repeated += 1;
+            continue;
+        }
+        let values: Vec<f64> = varied
+            .iter()
+            .zip(&picks)
+            .map(|(v, &k)| specs[v.spec].values.get(k))
+            .collect();
+        for (v, &x) in varied.iter().zip(&values) {
+            v.slot.set(&mut trial, x);
+        }
+        match judge(&trial, asked, opts.decimals) {
+            Ok(()) => {
+                seen.insert(picks);
+                out.push(values);
+            }
+            Err(Reject::Zero(name)) => {
+                rejects.zero += 1;
+                rejects.zero_example.get_or_insert(name);
+            }
+            Err(Reject::NotFinite(what)) => {
+                rejects.not_finite += 1;
+                rejects.not_finite_example.get_or_insert(what);
+            }
+        }
+    }
+    if out.len() < n {
+        let mut why = Vec::new();
+        if rejects.repeated > 0 {
+            why.push(format!("{} repeated an earlier variant", rejects.repeated));
+        }
+        if rejects.zero > 0 {
+            why.push(format!(
+                "{} had an asked value that rounds to 0 at {} decimals (first: `{}`)",
+                rejects.zero,
+                opts.decimals,
+                rejects.zero_example.unwrap_or_default()
+            ));
+        }
+        if rejects.not_finite > 0 {
+            why.push(format!(
+                "{} gave a value that is not a finite number (first: {})",
+                rejects.not_finite,
+                rejects.not_finite_example.unwrap_or_default()
+            ));
+        }
+        return Err(ExamError::Degenerate(format!(
+            "only {} of the {n} variants could be drawn in {draws} draws: {}; \
+             widen the --vary grids, ask other quantities, or raise --decimals",
+            out.len(),
+            why.join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+enum Reject {
+    Zero(String),
+    NotFinite(String),
+}
+
+/// Whether a drawn network makes a good variant.
+fn judge(net: &Network, asked: &[Asked], decimals: usize) -> Result<(), Reject> {
+    let sol = Solution::new(net, DeriveOptions::default(), Default::default())
+        .map_err(|e| Reject::NotFinite(e.to_string()))?;
+    let values = asked_values(&sol, asked);
+    for (a, v) in asked.iter().zip(values) {
+        if !v.is_finite() {
+            return Err(Reject::NotFinite(format!("`{}`", a.name)));
+        }
+        if rounds_to_zero(v, decimals) {
+            return Err(Reject::Zero(a.name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `v` shows as 0 with `decimals` decimals.
+fn rounds_to_zero(v: f64, decimals: usize) -> bool {
+    v.abs() < 0.5 * 10f64.powi(-(decimals as i32)) || number::round(v, decimals) == 0.0
+}
