@@ -268,6 +268,8 @@ pub fn registry(
 }
 
 fn template_error(name: &str, msg: &str) -> String {
+    // Handlebars calls the template by its registered name; say the file.
+    let msg = msg.replace("\"solution\"", &format!("\"{name}\""));
     format!("template {name}: {msg}")
 }
 

@@ -6,6 +6,7 @@
 mod check;
 mod cli;
 mod exam;
+mod extremes;
 mod html;
 mod netgen;
 mod pages;
