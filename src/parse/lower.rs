@@ -12,7 +12,7 @@ use crate::expr::{Builtin, Expr, Func, Sym};
 use crate::model::{Activation, Function, Layer, Loss, Network, Neuron, Scalar};
 
 /// Words of the language that cannot name anything.
-const KEYWORDS: [&str; 9] = [
+pub(crate) const KEYWORDS: [&str; 9] = [
     "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate",
 ];
 
@@ -172,9 +172,7 @@ impl<'s> Lowerer<'s> {
                 Rule::input_stmt | Rule::param_stmt | Rule::const_stmt => {
                     let rule = stmt.as_rule();
                     for a in stmt.into_inner().skip(1) {
-                        let Some((name, nspan, value)) = self.assignment(a) else {
-                            continue;
-                        };
+                        let (name, nspan, value) = self.assignment(a);
                         let list = match rule {
                             Rule::input_stmt => &self.net.inputs,
                             Rule::param_stmt => &self.net.params,
@@ -202,9 +200,8 @@ impl<'s> Lowerer<'s> {
                 }
                 Rule::target_stmt => {
                     for a in stmt.into_inner().skip(1) {
-                        if let Some((name, span, value)) = self.assignment(a) {
-                            raw.targets.push((name, value, span));
-                        }
+                        let (name, span, value) = self.assignment(a);
+                        raw.targets.push((name, value, span));
                     }
                 }
                 Rule::fn_stmt => {
@@ -304,17 +301,17 @@ impl<'s> Lowerer<'s> {
         raw
     }
 
-    fn assignment(&mut self, a: Pair<'_, Rule>) -> Option<(String, Span, f64)> {
+    /// `name = number`. A number out of range is reported, and the name is
+    /// still returned (with 0) so that its uses are not reported as unknown.
+    fn assignment(&mut self, a: Pair<'_, Rule>) -> (String, Span, f64) {
         let mut it = a.into_inner();
         let name = it.next().expect("name");
         let num = it.next().expect("number");
-        match read_number(num.as_str(), Span::of(num.as_span())) {
-            Ok(v) => Some((name.as_str().to_string(), Span::of(name.as_span()), v)),
-            Err(d) => {
-                self.errors.push(d);
-                None
-            }
-        }
+        let value = read_number(num.as_str(), Span::of(num.as_span())).unwrap_or_else(|d| {
+            self.errors.push(d);
+            0.0
+        });
+        (name.as_str().to_string(), Span::of(name.as_span()), value)
     }
 
     /// Second pass: resolve functions, layers, neurons, targets and loss.
@@ -378,6 +375,7 @@ impl<'s> Lowerer<'s> {
         self.net.targets = vec![None; self.net.neurons.len()];
         self.net.target_spans = vec![None; self.net.neurons.len()];
         let outputs = self.net.outputs();
+        let given: Vec<String> = raw.targets.iter().map(|t| t.0.clone()).collect();
         for (name, value, span) in raw.targets {
             match self.decls.get(&name).map(|d| d.kind) {
                 Some(Kind::Neuron(n)) if outputs.contains(&n) => {
@@ -413,8 +411,22 @@ impl<'s> Lowerer<'s> {
                         .map(|n| self.net.neurons[n as usize].name.as_str())
                         .collect();
                     let mut d = Diagnostic::new(span, format!("target on unknown neuron `{name}`"));
-                    if let Some(s) = closest(&name, names.iter().copied()) {
+                    // Suggest only an output still without a target.
+                    let open = names
+                        .iter()
+                        .copied()
+                        .filter(|n| !given.iter().any(|g| g == n));
+                    if let Some(s) = closest(&name, open) {
                         d.message.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    if let Some(last) = self.net.layers.last() {
+                        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                        let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
+                        d = d.with_note(format!(
+                            "the outputs (layer `{}`) are {}",
+                            last.name,
+                            super::join_and(&quoted)
+                        ));
                     }
                     self.errors.push(d);
                 }
@@ -428,7 +440,7 @@ impl<'s> Lowerer<'s> {
                     format!("output `{}` has no target", neuron.name),
                 )
                 .with_note(format!(
-                    "add `target {} = 0.5` (with its value)",
+                    "give it a target, e.g. `target {} = 0.5`",
                     neuron.name
                 ));
                 self.errors.push(d);
@@ -443,8 +455,10 @@ impl<'s> Lowerer<'s> {
                     let res = LossResolver { l: self };
                     let mut errs = Vec::new();
                     let e = read_expr(e, &res, &mut errs);
+                    // A misspelt `out` is reported as an unknown name already.
+                    let clean = errs.is_empty();
                     self.errors.extend(errs);
-                    if !e.mentions(Sym::LossOut) {
+                    if clean && !e.mentions(Sym::LossOut) {
                         self.error(span, "the loss does not use `out`, so it has no gradient");
                     }
                     self.net.loss = Loss::Custom(e);
@@ -642,22 +656,33 @@ pub(crate) fn is_builtin_name(name: &str) -> bool {
 }
 
 /// The candidate closest to `name`, if any is close enough to suggest.
+///
+/// Jaro–Winkler favours a shared start (`sigmod` → `sigmoid`); one edit or
+/// one swap of neighbours is close enough too, which short names need
+/// (`mes` → `mse`, `b2` → `b1`). Fewer edits win, then the shared start.
 pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let mut best: Option<(f64, &str)> = None;
+    let mut best: Option<((usize, f64), &str)> = None;
     for c in candidates {
-        let score = strsim::jaro_winkler(name, c);
+        let jw = strsim::jaro_winkler(name, c);
+        let edits = strsim::osa_distance(name, c);
+        // 0.7 is reached exactly by two-letter names sharing their first
+        // letter; allow for rounding.
+        let near = jw >= 0.7 - 1e-9 || (edits <= 1 && name.len() >= 2);
+        if !near {
+            continue;
+        }
         let better = match best {
             None => true,
-            Some((s, b)) => score > s || (score == s && c < b),
+            Some(((e, s), b)) => edits < e || (edits == e && (jw > s || (jw == s && c < b))),
         };
         if better {
-            best = Some((score, c));
+            best = Some(((edits, jw), c));
         }
     }
-    best.filter(|(s, _)| *s >= 0.7).map(|(_, c)| c)
+    best.map(|(_, c)| c)
 }
 
 fn unescape(s: &str) -> String {

@@ -4,4 +4,7 @@
 #![allow(unreachable_pub)]
 
 mod cli;
+mod errors;
+mod expressions;
+mod gradients;
 mod support;
