@@ -5,7 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::derivation::{DAct, DOut, Factor};
-use crate::expr::Names;
+use crate::diff::Rule;
+use crate::expr::{Names, Sym};
 use crate::solution::Solution;
 
 /// The solution as a JSON value.
@@ -26,15 +27,6 @@ pub fn to_json(sol: &Solution<'_>) -> Value {
     }
     values.insert("E_total".into(), json!(d.forward.total));
 
-    let mut deltas = Map::new();
-    for (x, neuron) in net.neurons.iter().enumerate() {
-        let g = &d.neurons[x];
-        deltas.insert(
-            neuron.name.clone(),
-            json!({ "dE_total/dout": g.d_out_value, "dE_total/dnet": g.delta }),
-        );
-    }
-
     let mut gradients = Map::new();
     let mut updated = Map::new();
     for (p, param) in net.params.iter().enumerate() {
@@ -42,17 +34,77 @@ pub fn to_json(sol: &Solution<'_>) -> Value {
         updated.insert(param.name.clone(), json!(d.params[p].updated));
     }
 
+    // A factor; `n` is its number on the page (0: not numbered).
     let factor = |f: &Factor, n: usize| -> Value {
-        json!({
-            "n": n,
-            "of": names.plain(f.of),
-            "wrt": names.plain(f.wrt),
-            "rule": f.rule.name(),
-            "latex": sol.partial_latex(f.of, f.wrt),
-            "symbolic": f.symbolic.plain(&names),
-            "value": f.value,
-        })
+        let mut m = Map::new();
+        if n > 0 {
+            m.insert("n".into(), json!(n));
+        }
+        m.insert("of".into(), json!(names.plain(f.of)));
+        m.insert("wrt".into(), json!(names.plain(f.wrt)));
+        m.insert("rule".into(), json!(f.rule.name()));
+        m.insert("latex".into(), json!(sol.partial_latex(f.of, f.wrt)));
+        m.insert("symbolic".into(), json!(f.symbolic.plain(&names)));
+        m.insert("value".into(), json!(f.value));
+        Value::Object(m)
     };
+
+    // Each neuron's backward step, once: ∂E_total/∂out_X (the loss
+    // derivative, or the sum over the neurons X feeds), ∂out_X/∂net_X, δ_X.
+    let mut deltas = Map::new();
+    for (x, neuron) in net.neurons.iter().enumerate() {
+        let g = &d.neurons[x];
+        let xs = x as u32;
+        let d_out = match &g.d_out {
+            DOut::Loss(f) => factor(f, 0),
+            DOut::Sum(edges) => {
+                let terms: Vec<Value> = edges
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "via": net.neurons[e.to as usize].name,
+                            "delta": d.neurons[e.to as usize].delta,
+                            "factor": factor(&e.factor, 0),
+                            "value": e.value,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "of": "E_total",
+                    "wrt": names.plain(Sym::Out(xs)),
+                    "rule": Rule::SumOverOutputs.name(),
+                    "latex": sol.partial_latex(Sym::ErrTotal, Sym::Out(xs)),
+                    "symbolic": sol.sum_symbolic(xs),
+                    "value": g.d_out_value,
+                    "terms": terms,
+                })
+            }
+        };
+        let d_act = match &g.d_act {
+            DAct::Elementwise(f) => factor(f, 0),
+            DAct::Softmax(col) => {
+                let parts: Vec<Value> = col.iter().map(|f| factor(f, 0)).collect();
+                json!({
+                    "of": "E_total",
+                    "wrt": names.plain(Sym::Net(xs)),
+                    "rule": "d-softmax",
+                    "latex": sol.partial_latex(Sym::ErrTotal, Sym::Net(xs)),
+                    "symbolic": sol.softmax_symbolic(xs),
+                    "value": g.delta,
+                    "terms": parts,
+                })
+            }
+        };
+        deltas.insert(
+            neuron.name.clone(),
+            json!({
+                "dE_total/dout": g.d_out_value,
+                "dE_total/dnet": g.delta,
+                "d_out": d_out,
+                "d_act": d_act,
+            }),
+        );
+    }
 
     let mut derivations = Vec::new();
     for (p, param) in net.params.iter().enumerate() {
@@ -68,48 +120,33 @@ pub fn to_json(sol: &Solution<'_>) -> Value {
             n += 1;
             let d_out = match &ng.d_out {
                 DOut::Loss(f) => factor(f, n),
-                DOut::Sum(edges) => {
-                    let sum: Vec<Value> = edges
-                        .iter()
-                        .map(|e| {
-                            json!({
-                                "via": net.neurons[e.to as usize].name,
-                                "delta": d.neurons[e.to as usize].delta,
-                                "factor": factor(&e.factor, 0),
-                                "value": e.value,
-                            })
-                        })
-                        .collect();
-                    json!({
-                        "n": n,
-                        "of": "E_total",
-                        "wrt": names.plain(crate::expr::Sym::Out(y)),
-                        "rule": crate::diff::Rule::SumOverOutputs.name(),
-                        "latex": sol.partial_latex(crate::expr::Sym::ErrTotal, crate::expr::Sym::Out(y)),
-                        "symbolic": sol.sum_symbolic(y),
-                        "value": ng.d_out_value,
-                        "sum": sum,
-                    })
-                }
+                // The sum is in `deltas`, once per neuron, not once per param.
+                DOut::Sum(_) => json!({
+                    "n": n,
+                    "of": "E_total",
+                    "wrt": names.plain(Sym::Out(y)),
+                    "rule": Rule::SumOverOutputs.name(),
+                    "latex": sol.partial_latex(Sym::ErrTotal, Sym::Out(y)),
+                    "symbolic": null,
+                    "see": net.neurons[y as usize].name,
+                    "value": ng.d_out_value,
+                }),
             };
             fs.push(d_out);
             // ∂out_Y/∂net_Y
             n += 1;
             match &ng.d_act {
                 DAct::Elementwise(f) => fs.push(factor(f, n)),
-                DAct::Softmax(col) => {
-                    let parts: Vec<Value> = col.iter().map(|f| factor(f, 0)).collect();
-                    fs.push(json!({
-                        "n": n,
-                        "of": "E_total",
-                        "wrt": names.plain(crate::expr::Sym::Net(y)),
-                        "rule": "d-softmax",
-                        "latex": sol.partial_latex(crate::expr::Sym::ErrTotal, crate::expr::Sym::Net(y)),
-                        "symbolic": sol.softmax_symbolic(y),
-                        "value": ng.delta,
-                        "sum": parts,
-                    }));
-                }
+                DAct::Softmax(_) => fs.push(json!({
+                    "n": n,
+                    "of": "E_total",
+                    "wrt": names.plain(Sym::Net(y)),
+                    "rule": "d-softmax",
+                    "latex": sol.partial_latex(Sym::ErrTotal, Sym::Net(y)),
+                    "symbolic": null,
+                    "see": net.neurons[y as usize].name,
+                    "value": ng.delta,
+                })),
             }
             // ∂net_Y/∂p
             n += 1;
