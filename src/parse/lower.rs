@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use pest::iterators::Pair;
 
-use super::{read_expr, read_number, Resolver, Rule};
+use super::{limits, read_expr, read_number, Resolver, Rule};
 use crate::diagnostic::{line_col, Diagnostic, Span};
 use crate::expr::{Builtin, Expr, Func, Sym};
 use crate::model::{Activation, Function, Layer, Loss, Network, Neuron, Scalar};
@@ -486,6 +486,56 @@ impl<'s> Lowerer<'s> {
                 }
             }
         }
+        if self.errors.is_empty() {
+            self.check_expanded_sizes();
+        }
+    }
+
+    /// Refuses trees too deep or too large once the user functions they
+    /// call are expanded into them (see [`limits`]). Run only on an
+    /// otherwise correct network: it needs the functions free of cycles.
+    fn check_expanded_sizes(&mut self) {
+        let fns = &self.net.functions;
+        let mut calls = vec![Vec::new(); fns.len()];
+        for (f, out) in fns.iter().zip(calls.iter_mut()) {
+            collect_calls(&f.body, out);
+        }
+        let bodies: Vec<(&Expr, usize)> = fns.iter().map(|f| (&f.body, f.args.len())).collect();
+        let costs = limits::function_costs(&bodies, &calls);
+        let mut errors = Vec::new();
+        for (i, (f, c)) in fns.iter().zip(&costs).enumerate() {
+            // Only where it starts: a caller of a function too large is
+            // too large as well.
+            let callee_too_large = calls[i].iter().any(|&g| !costs[g as usize].within_limits());
+            if !c.within_limits() && !callee_too_large {
+                errors.push(too_large(f.span, &format!("function `{}`", f.name), c));
+            }
+        }
+        // A function too large makes its callers too large as well; the
+        // function is the place to fix.
+        if errors.is_empty() {
+            let worst = |e: &Expr| {
+                e.additive_terms()
+                    .into_iter()
+                    .map(|(_, t)| limits::cost(t, 0, &costs))
+                    .find(|c| !c.within_limits())
+            };
+            for n in &self.net.neurons {
+                if let Some(c) = worst(&n.net) {
+                    errors.push(too_large(
+                        n.span,
+                        &format!("the net input of `{}`", n.name),
+                        &c,
+                    ));
+                }
+            }
+            if let (Loss::Custom(e), Some(span)) = (&self.net.loss, self.net.loss_span) {
+                if let Some(c) = worst(e) {
+                    errors.push(too_large(span, "the loss", &c));
+                }
+            }
+        }
+        self.errors.extend(errors);
     }
 
     fn activation(&mut self, act: Pair<'_, Rule>) -> Activation {
@@ -624,6 +674,25 @@ impl<'s> Lowerer<'s> {
     }
 }
 
+/// The error for a tree beyond the limits once functions are expanded.
+fn too_large(span: Span, what: &str, c: &limits::Cost) -> Diagnostic {
+    let message = if c.depth > limits::MAX_DEPTH as f64 {
+        format!(
+            "{what} is nested {} levels deep once the functions it calls are expanded, more than the limit of {}",
+            crate::number::format(c.depth, 0),
+            limits::MAX_DEPTH
+        )
+    } else {
+        format!(
+            "{what} has {} nodes once the functions it calls are expanded, more than the limit of {}",
+            crate::number::format(c.size, 0),
+            limits::MAX_EXPANDED_SIZE
+        )
+    };
+    Diagnostic::new(span, message)
+        .with_note("each call is replaced by the function's body when it is differentiated")
+}
+
 fn first_inner_expr(custom: Pair<'_, Rule>) -> Pair<'_, Rule> {
     custom
         .into_inner()
@@ -631,21 +700,26 @@ fn first_inner_expr(custom: Pair<'_, Rule>) -> Pair<'_, Rule> {
         .expect("the grammar gives a custom loss an expression")
 }
 
+/// The user functions `e` calls, in order of first call.
 fn collect_calls(e: &Expr, out: &mut Vec<u32>) {
-    match e {
-        Expr::Num(_) | Expr::Var(_) => {}
-        Expr::Neg(a) => collect_calls(a, out),
-        Expr::Bin(_, a, b) => {
-            collect_calls(a, out);
-            collect_calls(b, out);
-        }
-        Expr::Call(f, args) => {
-            if let Func::User(u) = f {
-                if !out.contains(u) {
-                    out.push(*u);
-                }
+    // Iterative: a body may be a long sum.
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        match e {
+            Expr::Num(_) | Expr::Var(_) => {}
+            Expr::Neg(a) => todo.push(a),
+            Expr::Bin(_, a, b) => {
+                todo.push(b);
+                todo.push(a);
             }
-            args.iter().for_each(|a| collect_calls(a, out));
+            Expr::Call(f, args) => {
+                if let Func::User(u) = f {
+                    if !out.contains(u) {
+                        out.push(*u);
+                    }
+                }
+                todo.extend(args.iter().rev());
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! answers files. No pest type leaves this module and `lower`.
 
 mod formula;
+mod limits;
 mod lower;
 
 use std::cell::RefCell;
@@ -18,6 +19,7 @@ use crate::expr::{self, BinOp, Expr, Func, Sym};
 use crate::model::Network;
 
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
+pub use limits::{MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_TERMS};
 pub use lower::lower;
 
 mod generated {
@@ -396,11 +398,40 @@ pub(crate) trait Resolver {
 
 /// Reads an `expr` pair into an [`Expr`]. Every problem is pushed to
 /// `errors`; the result is then meaningless but still a tree.
+///
+/// An expression with more than [`MAX_TERMS`] terms, or a term nested more
+/// than [`MAX_DEPTH`] deep, is refused before its tree is built.
 pub(crate) fn read_expr(
     pair: Pair<'_, Rule>,
     res: &dyn Resolver,
     errors: &mut Vec<Diagnostic>,
 ) -> Expr {
+    let shape = limits::shape(&pair);
+    if shape.terms > MAX_TERMS {
+        errors.push(Diagnostic::new(
+            Span::of(pair.as_span()),
+            format!(
+                "the expression adds up {} terms, more than the limit of {MAX_TERMS}",
+                shape.terms
+            ),
+        ));
+        return Expr::Num(0.0);
+    }
+    if shape.depth > MAX_DEPTH {
+        errors.push(
+            Diagnostic::new(
+                shape.deepest,
+                format!(
+                    "this term is nested {} levels deep, more than the limit of {MAX_DEPTH}",
+                    shape.depth
+                ),
+            )
+            .with_note(
+                "each operator, function call and unary minus that a term of a sum is inside is one level",
+            ),
+        );
+        return Expr::Num(0.0);
+    }
     let errs = RefCell::new(std::mem::take(errors));
     let e = read_expr_inner(pair, res, &errs);
     *errors = errs.into_inner();

@@ -7,4 +7,5 @@ mod cli;
 mod errors;
 mod expressions;
 mod gradients;
+mod robustness;
 mod support;
