@@ -115,6 +115,9 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// Widest source line shown in full; longer lines are cut around the caret.
+const MAX_LINE_WIDTH: usize = 100;
+
 fn render_one(f: &mut fmt::Formatter<'_>, file: &str, src: &str, d: &Diagnostic) -> fmt::Result {
     let start = floor_char_boundary(src, d.span.start.min(src.len()));
     let (line, col) = line_col(src, start);
@@ -124,10 +127,6 @@ fn render_one(f: &mut fmt::Formatter<'_>, file: &str, src: &str, d: &Diagnostic)
     let text = src[line_start..line_end].trim_end_matches('\r');
     let gutter = line.to_string();
     let pad = " ".repeat(gutter.len());
-    // Tabs are shown as four spaces so that the caret stays under its place.
-    let shown: String = text.replace('\t', "    ");
-    writeln!(f, "{pad} |")?;
-    writeln!(f, "{gutter} | {shown}")?;
     let lead: usize = src[line_start..start].chars().map(display_width).sum();
     let end = floor_char_boundary(src, d.span.end.clamp(start, line_end.max(start)));
     let width: usize = src[start..end]
@@ -136,6 +135,42 @@ fn render_one(f: &mut fmt::Formatter<'_>, file: &str, src: &str, d: &Diagnostic)
         .map(display_width)
         .sum::<usize>()
         .max(1);
+    // A very long line is shown as a window of it around the caret.
+    let total: usize = text.chars().map(display_width).sum();
+    let (from, to) = if total > MAX_LINE_WIDTH {
+        let from = lead.saturating_sub(MAX_LINE_WIDTH / 2);
+        (from, (from + MAX_LINE_WIDTH).min(total))
+    } else {
+        (0, total)
+    };
+    // Tabs are shown as four spaces so that the caret stays under its place.
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push('…');
+    }
+    let mut at = 0;
+    for c in text.chars() {
+        let w = display_width(c);
+        if at >= from && at + w <= to {
+            match c {
+                '\t' => shown.push_str("    "),
+                c => shown.push(c),
+            }
+        }
+        at += w;
+    }
+    if to < total {
+        shown.push('…');
+    }
+    // The caret, cut at the end of the window.
+    let width = if lead < to && to < total {
+        width.min(to - lead)
+    } else {
+        width
+    };
+    let lead = lead - from + usize::from(from > 0);
+    writeln!(f, "{pad} |")?;
+    writeln!(f, "{gutter} | {shown}")?;
     writeln!(f, "{pad} | {}{}", " ".repeat(lead), "^".repeat(width))?;
     for note in &d.notes {
         writeln!(f, "{pad} = help: {note}")?;
@@ -173,6 +208,21 @@ mod tests {
             out,
             "m.nn:2:9: unknown activation `sigmod`\n  |\n2 | layer h sigmod {\n  |         ^^^^^^\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_caret() {
+        let src = format!("x = {}y{}", "a + ".repeat(100), " + b".repeat(100));
+        let at = src.find('y').unwrap();
+        let d = Diagnostic::new(Span::new(at, at + 1), "m");
+        let out = Diagnostics::new("f", &src, vec![d]).to_string();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "f:1:405: m");
+        assert!(lines[2].starts_with("1 | …") && lines[2].ends_with('…'));
+        assert!(lines[2].chars().count() <= 4 + 2 + MAX_LINE_WIDTH);
+        // The caret is under the `y`.
+        let col = lines[3].find('^').unwrap();
+        assert_eq!(lines[2].chars().nth(col), Some('y'));
     }
 
     #[test]

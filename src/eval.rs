@@ -8,6 +8,22 @@ use crate::model::Function;
 /// into errors that name the quantity.
 pub fn eval(e: &Expr, env: &dyn Fn(Sym) -> f64, fns: &[Function]) -> f64 {
     match e {
+        // A long sum is a deep tree leaning left: walk down its left side
+        // in a loop, then add the right operands in order.
+        Expr::Bin(BinOp::Add | BinOp::Sub, ..) => {
+            let mut rights = Vec::new();
+            let mut first = e;
+            while let Expr::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) = first {
+                rights.push((*op, b));
+                first = a;
+            }
+            let mut acc = eval(first, env, fns);
+            for (op, b) in rights.into_iter().rev() {
+                let y = eval(b, env, fns);
+                acc = if op == BinOp::Add { acc + y } else { acc - y };
+            }
+            acc
+        }
         Expr::Num(x) => *x,
         Expr::Var(s) => env(*s),
         Expr::Neg(a) => -eval(a, env, fns),

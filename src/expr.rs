@@ -257,15 +257,19 @@ impl Expr {
 
     /// Calls `f` on every symbol, left to right.
     pub fn visit_syms(&self, f: &mut impl FnMut(Sym)) {
-        match self {
-            Expr::Num(_) => {}
-            Expr::Var(s) => f(*s),
-            Expr::Neg(a) => a.visit_syms(f),
-            Expr::Bin(_, a, b) => {
-                a.visit_syms(f);
-                b.visit_syms(f);
+        // Iterative: a long sum is a deep tree.
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
+            match e {
+                Expr::Num(_) => {}
+                Expr::Var(s) => f(*s),
+                Expr::Neg(a) => todo.push(a),
+                Expr::Bin(_, a, b) => {
+                    todo.push(b);
+                    todo.push(a);
+                }
+                Expr::Call(_, args) => todo.extend(args.iter().rev()),
             }
-            Expr::Call(_, args) => args.iter().for_each(|a| a.visit_syms(f)),
         }
     }
 
@@ -295,21 +299,22 @@ impl Expr {
     /// The top-level terms of a sum, each with its sign (`true` for minus):
     /// `a - b + c` gives `[(a, +), (b, −), (c, +)]`.
     pub fn additive_terms(&self) -> Vec<(bool, &Expr)> {
+        // Iterative: a long sum is a deep tree.
         let mut out = Vec::new();
-        fn walk<'e>(e: &'e Expr, neg: bool, out: &mut Vec<(bool, &'e Expr)>) {
+        let mut todo = vec![(false, self)];
+        while let Some((neg, e)) = todo.pop() {
             match e {
                 Expr::Bin(BinOp::Add, a, b) => {
-                    walk(a, neg, out);
-                    walk(b, neg, out);
+                    todo.push((neg, b));
+                    todo.push((neg, a));
                 }
                 Expr::Bin(BinOp::Sub, a, b) => {
-                    walk(a, neg, out);
-                    walk(b, !neg, out);
+                    todo.push((!neg, b));
+                    todo.push((neg, a));
                 }
                 _ => out.push((neg, e)),
             }
         }
-        walk(self, false, &mut out);
         out
     }
 
@@ -329,6 +334,22 @@ impl Expr {
             Expr::Neg(a) => {
                 s.push('-');
                 wrap_plain(a, a.prec() <= P_NEG, names, s);
+            }
+            Expr::Bin(BinOp::Add | BinOp::Sub, ..) => {
+                // A long sum is a deep tree leaning left: print its left
+                // side in a loop (it needs no parentheses), then each right
+                // operand in order.
+                let mut rights = Vec::new();
+                let mut first = self;
+                while let Expr::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) = first {
+                    rights.push((*op, b));
+                    first = a;
+                }
+                first.write_plain(names, s);
+                for (op, b) in rights.into_iter().rev() {
+                    s.push_str(op.symbol());
+                    wrap_plain(b, b.prec() <= P_ADD || b.prec() == P_NEG, names, s);
+                }
             }
             Expr::Bin(op, a, b) => {
                 let p = self.prec();

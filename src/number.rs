@@ -51,7 +51,7 @@ fn trim_scientific(s: &str) -> String {
     }
 }
 
-/// `x` rounded as [`format`] shows it.
+/// `x` rounded as [`format()`] shows it.
 pub fn round(x: f64, decimals: usize) -> f64 {
     format(x, decimals).parse().unwrap_or(x)
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use pest::iterators::Pair;
 
-use super::{read_expr, read_number, Resolver, Rule};
+use super::{limits, read_expr, read_number, Resolver, Rule};
 use crate::diagnostic::{line_col, Diagnostic, Span};
 use crate::expr::{BinOp, Builtin, Expr, Func, Sym};
 use crate::model::{Activation, Batch, Data, Function, Layer, Loss, Network, Neuron, Scalar};
@@ -15,7 +15,7 @@ use crate::model::{Activation, Batch, Data, Function, Layer, Loss, Network, Neur
 pub(crate) const MAX_LAYER_WIDTH: usize = 100_000;
 
 /// Words of the language that cannot name anything.
-const KEYWORDS: [&str; 14] = [
+pub(crate) const KEYWORDS: [&str; 14] = [
     "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate", "init", "seed",
     "dense", "data", "batch",
 ];
@@ -613,13 +613,13 @@ impl<'s> Lowerer<'s> {
                 "a size needs a vector of values, like `x[2] = [0.1, 0.2]`",
             );
         }
-        match read_number(value.as_str(), Span::of(value.as_span())) {
-            Ok(v) => vec![(name.as_str().to_string(), nspan, v)],
-            Err(d) => {
-                self.errors.push(d);
-                Vec::new()
-            }
-        }
+        // A number out of range is reported, and the name still declared
+        // (with 0) so that its uses are not reported as unknown as well.
+        let v = read_number(value.as_str(), Span::of(value.as_span())).unwrap_or_else(|d| {
+            self.errors.push(d);
+            0.0
+        });
+        vec![(name.as_str().to_string(), nspan, v)]
     }
 
     /// The number of a `[n]` size; refuses 0 and sizes past the limit.
@@ -809,6 +809,7 @@ impl<'s> Lowerer<'s> {
                 );
             }
         }
+        let given: Vec<String> = raw.targets.iter().map(|t| t.0.clone()).collect();
         for (name, value, span) in raw.targets {
             match self.decls.get(&name).map(|d| d.kind) {
                 Some(Kind::Neuron(n)) if outputs.contains(&n) => {
@@ -844,8 +845,22 @@ impl<'s> Lowerer<'s> {
                         .map(|n| self.net.neurons[n as usize].name.as_str())
                         .collect();
                     let mut d = Diagnostic::new(span, format!("target on unknown neuron `{name}`"));
-                    if let Some(s) = closest(&name, names.iter().copied()) {
+                    // Suggest only an output still without a target.
+                    let open = names
+                        .iter()
+                        .copied()
+                        .filter(|n| !given.iter().any(|g| g == n));
+                    if let Some(s) = closest(&name, open) {
                         d.message.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    if let Some(last) = self.net.layers.last() {
+                        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                        let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
+                        d = d.with_note(format!(
+                            "the outputs (layer `{}`) are {}",
+                            last.name,
+                            super::join_and(&quoted)
+                        ));
                     }
                     self.errors.push(d);
                 }
@@ -857,7 +872,7 @@ impl<'s> Lowerer<'s> {
                 let note = if self.net.data.is_some() {
                     format!("name `{}` after `->` in the data header", neuron.name)
                 } else {
-                    format!("add `target {} = 0.5` (with its value)", neuron.name)
+                    format!("give it a target, e.g. `target {} = 0.5`", neuron.name)
                 };
                 let d = Diagnostic::new(
                     neuron.span,
@@ -876,8 +891,10 @@ impl<'s> Lowerer<'s> {
                     let res = LossResolver { l: self };
                     let mut errs = Vec::new();
                     let e = read_expr(e, &res, &mut errs);
+                    // A misspelt `out` is reported as an unknown name already.
+                    let clean = errs.is_empty();
                     self.errors.extend(errs);
-                    if !e.mentions(Sym::LossOut) {
+                    if clean && !e.mentions(Sym::LossOut) {
                         self.error(span, "the loss does not use `out`, so it has no gradient");
                     }
                     self.net.loss = Loss::Custom(e);
@@ -905,6 +922,56 @@ impl<'s> Lowerer<'s> {
                 }
             }
         }
+        if self.errors.is_empty() {
+            self.check_expanded_sizes();
+        }
+    }
+
+    /// Refuses trees too deep or too large once the user functions they
+    /// call are expanded into them (see [`limits`]). Run only on an
+    /// otherwise correct network: it needs the functions free of cycles.
+    fn check_expanded_sizes(&mut self) {
+        let fns = &self.net.functions;
+        let mut calls = vec![Vec::new(); fns.len()];
+        for (f, out) in fns.iter().zip(calls.iter_mut()) {
+            collect_calls(&f.body, out);
+        }
+        let bodies: Vec<(&Expr, usize)> = fns.iter().map(|f| (&f.body, f.args.len())).collect();
+        let costs = limits::function_costs(&bodies, &calls);
+        let mut errors = Vec::new();
+        for (i, (f, c)) in fns.iter().zip(&costs).enumerate() {
+            // Only where it starts: a caller of a function too large is
+            // too large as well.
+            let callee_too_large = calls[i].iter().any(|&g| !costs[g as usize].within_limits());
+            if !c.within_limits() && !callee_too_large {
+                errors.push(too_large(f.span, &format!("function `{}`", f.name), c));
+            }
+        }
+        // A function too large makes its callers too large as well; the
+        // function is the place to fix.
+        if errors.is_empty() {
+            let worst = |e: &Expr| {
+                e.additive_terms()
+                    .into_iter()
+                    .map(|(_, t)| limits::cost(t, 0, &costs))
+                    .find(|c| !c.within_limits())
+            };
+            for n in &self.net.neurons {
+                if let Some(c) = worst(&n.net) {
+                    errors.push(too_large(
+                        n.span,
+                        &format!("the net input of `{}`", n.name),
+                        &c,
+                    ));
+                }
+            }
+            if let (Loss::Custom(e), Some(span)) = (&self.net.loss, self.net.loss_span) {
+                if let Some(c) = worst(e) {
+                    errors.push(too_large(span, "the loss", &c));
+                }
+            }
+        }
+        self.errors.extend(errors);
     }
 
     /// The elements a dense layer takes: an input vector or an earlier layer.
@@ -1159,6 +1226,25 @@ impl<'s> Lowerer<'s> {
     }
 }
 
+/// The error for a tree beyond the limits once functions are expanded.
+fn too_large(span: Span, what: &str, c: &limits::Cost) -> Diagnostic {
+    let message = if c.depth > limits::MAX_DEPTH as f64 {
+        format!(
+            "{what} is nested {} levels deep once the functions it calls are expanded, more than the limit of {}",
+            crate::number::format(c.depth, 0),
+            limits::MAX_DEPTH
+        )
+    } else {
+        format!(
+            "{what} has {} nodes once the functions it calls are expanded, more than the limit of {}",
+            crate::number::format(c.size, 0),
+            limits::MAX_EXPANDED_SIZE
+        )
+    };
+    Diagnostic::new(span, message)
+        .with_note("each call is replaced by the function's body when it is differentiated")
+}
+
 fn first_inner_expr(custom: Pair<'_, Rule>) -> Pair<'_, Rule> {
     custom
         .into_inner()
@@ -1170,21 +1256,26 @@ fn rows_of(rows: &[(String, usize)]) -> impl Iterator<Item = (&str, usize)> {
     rows.iter().map(|(t, p)| (t.as_str(), *p))
 }
 
+/// The user functions `e` calls, in order of first call.
 fn collect_calls(e: &Expr, out: &mut Vec<u32>) {
-    match e {
-        Expr::Num(_) | Expr::Var(_) => {}
-        Expr::Neg(a) => collect_calls(a, out),
-        Expr::Bin(_, a, b) => {
-            collect_calls(a, out);
-            collect_calls(b, out);
-        }
-        Expr::Call(f, args) => {
-            if let Func::User(u) = f {
-                if !out.contains(u) {
-                    out.push(*u);
-                }
+    // Iterative: a body may be a long sum.
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        match e {
+            Expr::Num(_) | Expr::Var(_) => {}
+            Expr::Neg(a) => todo.push(a),
+            Expr::Bin(_, a, b) => {
+                todo.push(b);
+                todo.push(a);
             }
-            args.iter().for_each(|a| collect_calls(a, out));
+            Expr::Call(f, args) => {
+                if let Func::User(u) = f {
+                    if !out.contains(u) {
+                        out.push(*u);
+                    }
+                }
+                todo.extend(args.iter().rev());
+            }
         }
     }
 }
@@ -1195,22 +1286,33 @@ pub(crate) fn is_builtin_name(name: &str) -> bool {
 }
 
 /// The candidate closest to `name`, if any is close enough to suggest.
+///
+/// Jaro–Winkler favours a shared start (`sigmod` → `sigmoid`); one edit or
+/// one swap of neighbours is close enough too, which short names need
+/// (`mes` → `mse`, `b2` → `b1`). Fewer edits win, then the shared start.
 pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let mut best: Option<(f64, &str)> = None;
+    let mut best: Option<((usize, f64), &str)> = None;
     for c in candidates {
-        let score = strsim::jaro_winkler(name, c);
+        let jw = strsim::jaro_winkler(name, c);
+        let edits = strsim::osa_distance(name, c);
+        // 0.7 is reached exactly by two-letter names sharing their first
+        // letter; allow for rounding.
+        let near = jw >= 0.7 - 1e-9 || (edits <= 1 && name.len() >= 2);
+        if !near {
+            continue;
+        }
         let better = match best {
             None => true,
-            Some((s, b)) => score > s || (score == s && c < b),
+            Some(((e, s), b)) => edits < e || (edits == e && (jw > s || (jw == s && c < b))),
         };
         if better {
-            best = Some((score, c));
+            best = Some(((edits, jw), c));
         }
     }
-    best.filter(|(s, _)| *s >= 0.7).map(|(_, c)| c)
+    best.map(|(_, c)| c)
 }
 
 fn unescape(s: &str) -> String {

@@ -5,6 +5,7 @@
 
 mod answers;
 mod formula;
+mod limits;
 mod lower;
 
 use std::cell::RefCell;
@@ -20,6 +21,7 @@ use crate::model::Network;
 
 pub use answers::{parse_answers, parse_quantity};
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
+pub use limits::{MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_TERMS};
 pub use lower::lower;
 
 /// The widest layer or vector accepted.
@@ -60,7 +62,14 @@ pub(crate) fn parse_rule(rule: Rule, src: &str) -> Result<Pair<'_, Rule>, Diagno
     pest::set_call_limit(Some(
         std::num::NonZeroUsize::new(50_000_000).expect("nonzero"),
     ));
-    let mut pairs = NnParser::parse(rule, src).map_err(|e| from_pest(&e, src))?;
+    let mut pairs = NnParser::parse(rule, src).map_err(|e| {
+        if stopped_inside_statement(&e, src) {
+            if let Some(d) = detailed_error(rule, src) {
+                return d;
+            }
+        }
+        from_pest(&e, src)
+    })?;
     pairs
         .next()
         .ok_or_else(|| Diagnostic::new(Span::new(0, 0), "empty parse (this is a bug in chainrule)"))
@@ -177,13 +186,7 @@ fn from_pest(e: &pest::error::Error<Rule>, src: &str) -> Diagnostic {
     let found = found_at(src, pos);
     let message = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<&str> = Vec::new();
-            for r in positives {
-                let w = describe(r);
-                if !words.contains(&w) && w != "white space" {
-                    words.push(w);
-                }
-            }
+            let words = expected_words(positives, &Context::at(src, pos));
             if words.is_empty() {
                 format!("unexpected {}", found.0)
             } else {
@@ -193,6 +196,180 @@ fn from_pest(e: &pest::error::Error<Rule>, src: &str) -> Diagnostic {
         ErrorVariant::CustomError { message } => message.clone(),
     };
     Diagnostic::new(Span::new(pos, pos + found.1), message)
+}
+
+/// What the parser expected at a place, in words. pest names only rules,
+/// so the closing `}` or `)` and a call's `,` are added from the context.
+fn expected_words(positives: &[Rule], ctx: &Context<'_>) -> Vec<&'static str> {
+    let is_op = |r: &Rule| {
+        matches!(
+            r,
+            Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow | Rule::infix
+        )
+    };
+    let has_op = positives.iter().any(is_op);
+    // A number or a name where an expression may start is just that.
+    let has_expr = positives.iter().any(|r| {
+        matches!(
+            r,
+            Rule::expr | Rule::neg | Rule::prefix | Rule::primary | Rule::call
+        )
+    });
+    let mut words: Vec<&'static str> = Vec::new();
+    let mut push = |w: &'static str| {
+        if !words.contains(&w) && w != "white space" {
+            words.push(w);
+        }
+    };
+    for r in positives {
+        let w = match r {
+            Rule::number | Rule::ident if has_expr => "an expression",
+            // After a complete net input, a name starts the next neuron.
+            Rule::ident if has_op && ctx.in_block => "a new neuron line",
+            Rule::ident => match ctx.last_words {
+                [_, "loss"] => describe(&Rule::custom_loss),
+                [_, "layer"] => "a layer name",
+                ["layer", _] => "an activation (`sigmoid`, `tanh`, `relu`, …)",
+                _ => describe(r),
+            },
+            r => describe(r),
+        };
+        push(w);
+    }
+    let closes_block = positives.contains(&Rule::neuron) || has_op;
+    if has_op && !ctx.parens.is_empty() {
+        if ctx.parens.last() == Some(&true) {
+            push("`,`");
+        }
+        push("`)`");
+    } else if closes_block && ctx.in_block {
+        push("`}`");
+    }
+    words
+}
+
+/// Where a byte offset is in the text: inside a layer's `{ … }`, inside
+/// which parentheses, and after which words.
+struct Context<'s> {
+    in_block: bool,
+    /// Open parentheses, innermost last: `true` for a call's arguments.
+    parens: Vec<bool>,
+    /// The last two words before the place (`""` when there are fewer).
+    last_words: [&'s str; 2],
+}
+
+impl<'s> Context<'s> {
+    fn at(src: &'s str, pos: usize) -> Context<'s> {
+        let head = src.get(..pos).unwrap_or(src);
+        let bytes = head.as_bytes();
+        let mut ctx = Context {
+            in_block: false,
+            parens: Vec::new(),
+            last_words: ["", ""],
+        };
+        let mut prev = b' ';
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match b {
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'"' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                b'{' | b'}' => {
+                    ctx.in_block = b == b'{';
+                    ctx.parens.clear();
+                }
+                b'(' => ctx
+                    .parens
+                    .push(prev.is_ascii_alphanumeric() || prev == b'_'),
+                b')' => {
+                    ctx.parens.pop();
+                }
+                _ => {}
+            }
+            if !b.is_ascii_whitespace() {
+                prev = b;
+            }
+            i += 1;
+        }
+        // The last two words, without comments.
+        let mut words = head
+            .lines()
+            .rev()
+            .flat_map(|l| l.split('#').next().unwrap_or("").split_whitespace().rev());
+        let last = words.next().unwrap_or("");
+        ctx.last_words = [words.next().unwrap_or(""), last];
+        ctx
+    }
+}
+
+/// Whether pest blames the start of a statement that is there: it does so
+/// when the statement stopped at a literal token (`(`, `=`, `{` …), which
+/// its ordinary errors do not track.
+fn stopped_inside_statement(e: &pest::error::Error<Rule>, src: &str) -> bool {
+    use pest::error::{ErrorVariant, InputLocation};
+    let ErrorVariant::ParsingError { positives, .. } = &e.variant else {
+        return false;
+    };
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let statement_level = positives
+        .iter()
+        .all(|r| matches!(r, Rule::file | Rule::EOI) || describe(r) == describe(&Rule::statement));
+    let word = src
+        .get(pos..)
+        .unwrap_or("")
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    statement_level && lower::KEYWORDS.contains(&word)
+}
+
+/// Parses again with pest's error detail, which records the furthest place
+/// reached and the literal tokens expected there. Only done for an error:
+/// the detail makes parsing slower, and its switch is global, hence the lock.
+fn detailed_error(rule: Rule, src: &str) -> Option<Diagnostic> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let attempts = {
+        let _guard = DETAIL.lock().unwrap_or_else(|e| e.into_inner());
+        pest::set_error_detail(true);
+        let result = NnParser::parse(rule, src);
+        pest::set_error_detail(false);
+        result.err()?.parse_attempts()?
+    };
+    let pos = attempts.max_position.min(src.len());
+    let mut words: Vec<String> = Vec::new();
+    let mut statement = false;
+    for token in attempts.expected_tokens().iter().map(|t| t.to_string()) {
+        match token.as_str() {
+            "(" | ")" | "{" | "}" | "=" | "," | "\"" => words.push(format!("`{token}`")),
+            t if lower::KEYWORDS.contains(&t) => statement = true,
+            _ => {}
+        }
+    }
+    if statement {
+        words.push(describe(&Rule::statement).to_string());
+    }
+    if words.is_empty() {
+        return None;
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let found = found_at(src, pos);
+    Some(Diagnostic::new(
+        Span::new(pos, pos + found.1),
+        format!("expected {}, found {}", join_or(&words), found.0),
+    ))
 }
 
 /// A description of the token at `pos` and its length in bytes.
@@ -215,10 +392,19 @@ fn found_at(src: &str, pos: usize) -> (String, usize) {
 
 /// `a`, `a or b`, `a, b or c`.
 pub(crate) fn join_or(words: &[&str]) -> String {
+    join_with(words, "or")
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub(crate) fn join_and(words: &[&str]) -> String {
+    join_with(words, "and")
+}
+
+fn join_with(words: &[&str], conj: &str) -> String {
     match words {
         [] => String::new(),
         [a] => a.to_string(),
-        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+        [init @ .., last] => format!("{} {conj} {}", init.join(", "), last),
     }
 }
 
@@ -240,11 +426,40 @@ pub(crate) trait Resolver {
 
 /// Reads an `expr` pair into an [`Expr`]. Every problem is pushed to
 /// `errors`; the result is then meaningless but still a tree.
+///
+/// An expression with more than [`MAX_TERMS`] terms, or a term nested more
+/// than [`MAX_DEPTH`] deep, is refused before its tree is built.
 pub(crate) fn read_expr(
     pair: Pair<'_, Rule>,
     res: &dyn Resolver,
     errors: &mut Vec<Diagnostic>,
 ) -> Expr {
+    let shape = limits::shape(&pair);
+    if shape.terms > MAX_TERMS {
+        errors.push(Diagnostic::new(
+            Span::of(pair.as_span()),
+            format!(
+                "the expression adds up {} terms, more than the limit of {MAX_TERMS}",
+                shape.terms
+            ),
+        ));
+        return Expr::Num(0.0);
+    }
+    if shape.depth > MAX_DEPTH {
+        errors.push(
+            Diagnostic::new(
+                shape.deepest,
+                format!(
+                    "this term is nested {} levels deep, more than the limit of {MAX_DEPTH}",
+                    shape.depth
+                ),
+            )
+            .with_note(
+                "each operator, function call and unary minus that a term of a sum is inside is one level",
+            ),
+        );
+        return Expr::Num(0.0);
+    }
     let errs = RefCell::new(std::mem::take(errors));
     let e = read_expr_inner(pair, res, &errs);
     *errors = errs.into_inner();

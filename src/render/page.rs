@@ -1567,7 +1567,7 @@ fn build_steps(
         let handles: Vec<_> = indexed
             .chunks(chunk)
             .map(|group| {
-                scope.spawn(move || {
+                super::run_scoped(scope, move || {
                     group
                         .iter()
                         .map(|&(i, p)| {
@@ -1585,7 +1585,10 @@ fn build_steps(
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| {
+                h.join()
+                    .expect("a page thread panicked (this is a bug in chainrule)")
+            })
             .collect()
     })
 }

@@ -320,7 +320,7 @@ pub fn render_builtin(
             .map(|group| {
                 let step_name = &step_name;
                 let fail = &fail;
-                scope.spawn(move || -> anyhow::Result<String> {
+                super::run_scoped(scope, move || -> anyhow::Result<String> {
                     // One context per thread holds the strings; each step's
                     // fields are put next to them in turn.
                     let mut ctx = Context::wraps(serde_json::json!({ "t": strings }))
@@ -347,7 +347,7 @@ pub fn render_builtin(
         handles
             .into_iter()
             .map(|h| {
-                h.join().unwrap_or_else(|_| {
+                h.join().unwrap_or_else(|| {
                     Err(anyhow!(
                         "a render thread failed (this is a bug in chainrule)"
                     ))

@@ -5,10 +5,14 @@
 
 mod check;
 mod cli;
+mod errors;
 mod exam;
+mod expressions;
 mod extremes;
+mod gradients;
 mod html;
 mod netgen;
 mod pages;
+mod robustness;
 mod support;
 mod train;

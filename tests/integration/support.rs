@@ -87,3 +87,13 @@ impl Test {
 pub fn close(a: f64, b: f64, tol: f64) {
     assert!((a - b).abs() <= tol, "{a} vs {b} (tolerance {tol})");
 }
+
+/// The number of cases a property test runs: `PROPTEST_CASES` when set
+/// (for a longer run), else `default`.
+#[allow(dead_code)]
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
