@@ -9,6 +9,7 @@ mod errors;
 mod exam;
 mod expressions;
 mod extremes;
+mod fuzz_cli;
 mod gradients;
 mod html;
 mod netgen;
