@@ -55,6 +55,37 @@ fn dense(widths: &[usize]) -> String {
     s
 }
 
+/// Mean µs per param of the whole pipeline on `src`, over `reps` runs.
+fn in_process(src: &str, reps: usize) -> f64 {
+    use chainrule::render::page::{self, Markup, PageOptions};
+    use chainrule::render::templates;
+    let start = Instant::now();
+    let mut params = 0;
+    for _ in 0..reps {
+        let net = chainrule::parse::parse_network("bench", src).expect("parses");
+        params = net.params.len();
+        let sol = chainrule::solution::Solution::new(&net, Default::default(), Default::default())
+            .expect("solves");
+        let json = chainrule::render::json::render(&sol);
+        let opts = PageOptions {
+            decimals: 9,
+            full: true,
+            ..Default::default()
+        };
+        let mut pg = page::build(
+            &sol,
+            &opts,
+            Markup::Markdown,
+            "en",
+            templates::strings("en").expect("en"),
+        );
+        let hb = templates::registry(Markup::Markdown, None, 9).expect("registry");
+        let md = templates::render_builtin(&hb, &mut pg, Markup::Markdown).expect("renders");
+        assert!(!json.is_empty() && !md.is_empty());
+    }
+    start.elapsed().as_secs_f64() * 1e6 / (reps * params) as f64
+}
+
 fn params_of(widths: &[usize]) -> usize {
     widths.windows(2).map(|w| (w[0] + 1) * w[1]).sum()
 }
@@ -145,6 +176,72 @@ fn main() {
             mib(mm)
         );
     }
+
+    // Depth costs nothing extra: a 30-layer narrow network and a shallow one
+    // of about the same size, in process (parse, derive, JSON, Markdown).
+    println!();
+    for (name, widths) in [
+        ("deep 2×30 layers", vec![2; 31]),
+        ("shallow 2-44-2", vec![2, 44, 2]),
+    ] {
+        let src = dense(&widths);
+        let per = in_process(&src, 200);
+        println!(
+            "{name:<18} {:>4} params: {:>6.2} µs/param (parse + derive + json + md)",
+            params_of(&widths),
+            per
+        );
+    }
+
+    // exam with 1000 variants and keys; check with 1000 claims.
+    println!();
+    let ex = dir.join("exam");
+    let mazur = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/mazur.nn");
+    let m = mazur.to_str().expect("utf-8 path");
+    let (t, mem) = measure(&[
+        "exam",
+        m,
+        "--variants",
+        "1000",
+        "--seed",
+        "1",
+        "--vary",
+        "w*=0.05..0.95/0.05",
+        "--vary",
+        "b*=0.1..0.9/0.1",
+        "-o",
+        ex.to_str().expect("utf-8"),
+        "--force",
+    ]);
+    println!(
+        "exam 1000 variants with keys: {t:.3} s, {} MiB",
+        mem.map_or("-".into(), |m| format!("{m:.0}"))
+    );
+    let claims = [
+        "net_h1 = 0.3775",
+        "out_h1 = 0.5933",
+        "E_total = 0.2984",
+        "dE_total/dw5 = 0.0822",
+        "dout_o1/dnet_o1 = 0.1868",
+        "w5+ = 0.3589",
+        "dE_total/dw1 = 0.00044",
+        "w1+ = 0.1498",
+        "dE_total/dw5 = (out_o1 - target_o1)*out_o1*(1 - out_o1)*out_h1",
+        "E_total+ = 0.2858",
+    ];
+    let answers: Vec<&str> = claims.iter().cycle().take(1000).copied().collect();
+    let a = write("answers.txt", &(answers.join("\n") + "\n"));
+    let bin = env!("CARGO_BIN_EXE_chainrule");
+    let t0 = Instant::now();
+    let checked = Command::new(bin)
+        .args(["check", m, a.to_str().expect("utf-8"), "-f", "json"])
+        .output()
+        .expect("runs");
+    println!(
+        "check 1000 claims: {:.3} s (exit {})",
+        t0.elapsed().as_secs_f64(),
+        checked.status.code().unwrap_or(-1)
+    );
 
     // The computer algebra comparison on the same networks.
     println!();

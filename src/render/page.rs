@@ -371,6 +371,9 @@ struct CachedNames<'a> {
     net: Vec<String>,
     out: Vec<String>,
     params: Vec<String>,
+    /// δ of each neuron (`\delta_{o_1}`).
+    deltas: Vec<String>,
+    err_total: String,
 }
 
 impl<'a> CachedNames<'a> {
@@ -382,6 +385,13 @@ impl<'a> CachedNames<'a> {
             params: (0..inner.net.params.len() as u32)
                 .map(|i| inner.latex(Sym::Param(i)))
                 .collect(),
+            deltas: inner
+                .net
+                .neurons
+                .iter()
+                .map(|x| latex_name(&format!("d_{}", x.name)).replacen("d_", "\\delta_", 1))
+                .collect(),
+            err_total: inner.latex(Sym::ErrTotal),
             inner,
         }
     }
@@ -397,6 +407,7 @@ impl Names for CachedNames<'_> {
             Sym::Net(i) => self.net[i as usize].clone(),
             Sym::Out(i) => self.out[i as usize].clone(),
             Sym::Param(i) => self.params[i as usize].clone(),
+            Sym::ErrTotal => self.err_total.clone(),
             s => self.inner.latex(s),
         }
     }
@@ -467,9 +478,7 @@ impl Ctx<'_, '_> {
     }
 
     fn delta(&self, n: u32) -> String {
-        let name = &self.sol.net.neurons[n as usize].name;
-        let sub = latex_name(&format!("d_{name}"));
-        sub.replacen("d_", "\\delta_", 1)
+        self.names.deltas[n as usize].clone()
     }
 
     fn circled(&self, n: usize) -> String {
