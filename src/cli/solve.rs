@@ -160,15 +160,21 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             if let (Some(path), Some(svg)) = (&args.diagram, &drawing) {
                 super::write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
             }
-            if args.format == Format::Html {
+            let out = if args.format == Format::Html {
                 let body = html::body(&text)
                     .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
                 templates::html_page(&page.title, &args.lang, &body)?
             } else {
                 text
-            }
+            };
+            // The process ends next: freeing a large page would only cost time.
+            std::mem::forget(page);
+            out
         }
     };
     write_output(args.output.as_ref(), &text)?;
+    std::mem::forget(text);
+    std::mem::forget(sol);
+    std::mem::forget(net);
     Ok(0)
 }
