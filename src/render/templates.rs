@@ -141,6 +141,26 @@ pub fn yaml_string(s: &str) -> String {
     out
 }
 
+/// The helpers that need nothing but their argument.
+mod helpers {
+    // The macro makes a public struct for each helper.
+    #![allow(missing_docs, unreachable_pub)]
+    use super::{environment, yaml_string};
+
+    handlebars::handlebars_helper!(yaml: |s: str| yaml_string(s));
+    handlebars::handlebars_helper!(aligned: |lines: Json| environment("aligned", lines));
+    handlebars::handlebars_helper!(align: |lines: Json| environment("align*", lines));
+}
+use helpers::{align, aligned, yaml};
+
+/// `\begin{ENV}` … `\end{ENV}` around lines joined by `\\`.
+fn environment(env: &str, lines: &serde_json::Value) -> String {
+    format!(
+        "\\begin{{{env}}}\n{}\n\\end{{{env}}}",
+        lines_of(lines).join(" \\\\\n")
+    )
+}
+
 fn param_str<'a>(h: &'a Helper<'_>, i: usize) -> Result<&'a serde_json::Value, RenderErrorReason> {
     h.param(i)
         .map(|p| p.value())
@@ -180,56 +200,11 @@ pub fn registry(
             },
         ),
     );
-    hb.register_helper(
-        "yaml",
-        Box::new(
-            |h: &Helper<'_>,
-             _: &Handlebars<'_>,
-             _: &Context,
-             _: &mut RenderContext<'_, '_>,
-             out: &mut dyn Output|
-             -> HelperResult {
-                out.write(&yaml_string(&param_str(h, 0)?.render()))?;
-                Ok(())
-            },
-        ),
-    );
+    hb.register_helper("yaml", Box::new(yaml));
     // Lines of an `aligned` block (inside $$…$$).
-    hb.register_helper(
-        "aligned",
-        Box::new(
-            |h: &Helper<'_>,
-             _: &Handlebars<'_>,
-             _: &Context,
-             _: &mut RenderContext<'_, '_>,
-             out: &mut dyn Output|
-             -> HelperResult {
-                let lines = lines_of(param_str(h, 0)?);
-                out.write("\\begin{aligned}\n")?;
-                out.write(&lines.join(" \\\\\n"))?;
-                out.write("\n\\end{aligned}")?;
-                Ok(())
-            },
-        ),
-    );
+    hb.register_helper("aligned", Box::new(aligned));
     // A displayed `align*` environment (LaTeX documents).
-    hb.register_helper(
-        "align",
-        Box::new(
-            |h: &Helper<'_>,
-             _: &Handlebars<'_>,
-             _: &Context,
-             _: &mut RenderContext<'_, '_>,
-             out: &mut dyn Output|
-             -> HelperResult {
-                let lines = lines_of(param_str(h, 0)?);
-                out.write("\\begin{align*}\n")?;
-                out.write(&lines.join(" \\\\\n"))?;
-                out.write("\n\\end{align*}")?;
-                Ok(())
-            },
-        ),
-    );
+    hb.register_helper("align", Box::new(align));
     hb.register_helper(
         "num",
         Box::new(

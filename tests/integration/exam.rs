@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::netgen;
-use crate::support::Test;
+use crate::support::{pdflatex, Test};
 
 const GRID: &str = "w*=0.05..0.95/0.05";
 
@@ -206,33 +206,6 @@ fn round4(x: f64) -> String {
     } else {
         s.to_string()
     }
-}
-
-fn pdflatex(dir: &Path, name: &str) {
-    let out = Command::new("pdflatex")
-        .args([
-            "-halt-on-error",
-            "-interaction=nonstopmode",
-            &format!("{name}.tex"),
-        ])
-        .current_dir(dir)
-        .output()
-        .expect("pdflatex runs (scripts/test installs texlive-latex-base)");
-    let log = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{name}.tex does not compile:\n{log}");
-    let overfull: Vec<&str> = log
-        .lines()
-        .filter(|l| l.starts_with("Overfull \\hbox") && hbox_points(l) > 20.0)
-        .collect();
-    assert!(overfull.is_empty(), "{name}: {overfull:?}");
-}
-
-fn hbox_points(line: &str) -> f64 {
-    line.split('(')
-        .nth(1)
-        .and_then(|s| s.split("pt").next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.0)
 }
 
 fn markdown_math_is_valid(dir: &Path) {

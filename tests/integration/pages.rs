@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::netgen;
-use crate::support::Test;
+use crate::support::{pdflatex, Test};
 
 fn solve(args: &[&str]) -> String {
     let mut all = vec!["solve", "examples/mazur.nn"];
@@ -228,36 +228,6 @@ fn every_math_span_is_valid_for_katex_and_mathjax() {
     assert!(spans > 500, "{text}");
 }
 
-fn pdflatex(dir: &Path, name: &str, tex: &str) {
-    std::fs::write(dir.join(format!("{name}.tex")), tex).unwrap();
-    for _ in 0..2 {
-        let out = Command::new("pdflatex")
-            .args([
-                "-halt-on-error",
-                "-interaction=nonstopmode",
-                &format!("{name}.tex"),
-            ])
-            .current_dir(dir)
-            .output()
-            .expect("pdflatex runs (scripts/test installs texlive-latex-base)");
-        let log = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{name}.tex does not compile:\n{log}");
-        let overfull: Vec<&str> = log
-            .lines()
-            .filter(|l| l.starts_with("Overfull \\hbox") && hbox_points(l) > 20.0)
-            .collect();
-        assert!(overfull.is_empty(), "{name}: {overfull:?}");
-    }
-}
-
-fn hbox_points(line: &str) -> f64 {
-    line.split('(')
-        .nth(1)
-        .and_then(|s| s.split("pt").next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[test]
 fn latex_compiles_for_examples_and_deeper_random_networks() {
     let dir = tempdir("tex");
@@ -268,7 +238,8 @@ fn latex_compiles_for_examples_and_deeper_random_networks() {
             .args(["solve", path.to_str().unwrap(), "-f", "tex"])
             .status(0)
             .stdout;
-        pdflatex(&dir, &name, &tex);
+        std::fs::write(dir.join(format!("{name}.tex")), &tex).unwrap();
+        pdflatex(&dir, &name);
     }
     for seed in 10..13u64 {
         let src = netgen::network(seed, 3, &[5, 4, 4, 2]);
@@ -277,7 +248,8 @@ fn latex_compiles_for_examples_and_deeper_random_networks() {
             .stdin(&src)
             .status(0)
             .stdout;
-        pdflatex(&dir, &format!("random{seed}"), &tex);
+        std::fs::write(dir.join(format!("random{seed}.tex")), &tex).unwrap();
+        pdflatex(&dir, &format!("random{seed}"));
     }
     let wide = netgen::network(99, 12, &[12, 2]);
     let tex = Test::new()
@@ -285,7 +257,8 @@ fn latex_compiles_for_examples_and_deeper_random_networks() {
         .stdin(&wide)
         .status(0)
         .stdout;
-    pdflatex(&dir, "wide", &tex);
+    std::fs::write(dir.join("wide.tex"), &tex).unwrap();
+    pdflatex(&dir, "wide");
 }
 
 #[test]

@@ -97,3 +97,36 @@ pub fn cases(default: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Compiles `DIR/NAME.tex` twice with `pdflatex -halt-on-error` (for the
+/// references) and fails on an error or an overfull line over 20pt.
+#[allow(dead_code)]
+pub fn pdflatex(dir: &std::path::Path, name: &str) {
+    for _ in 0..2 {
+        let out = Command::new("pdflatex")
+            .args([
+                "-halt-on-error",
+                "-interaction=nonstopmode",
+                &format!("{name}.tex"),
+            ])
+            .current_dir(dir)
+            .output()
+            .expect("pdflatex runs (scripts/test installs texlive-latex-base)");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}.tex does not compile:\n{log}");
+        let overfull: Vec<&str> = log
+            .lines()
+            .filter(|l| l.starts_with("Overfull \\hbox") && hbox_points(l) > 20.0)
+            .collect();
+        assert!(overfull.is_empty(), "{name}: {overfull:?}");
+    }
+}
+
+/// The width in points of an `Overfull \hbox (12.3pt too wide)` line.
+fn hbox_points(line: &str) -> f64 {
+    line.split('(')
+        .nth(1)
+        .and_then(|s| s.split("pt").next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0)
+}
