@@ -243,7 +243,8 @@ fn main() {
         checked.status.code().unwrap_or(-1)
     );
 
-    // The computer algebra comparison on the same networks.
+    // The computer algebra comparison on the same networks, both timed in
+    // process (no process start-up on either side).
     println!();
     for widths in [vec![2, 2, 2], vec![4, 4, 4]] {
         let name = widths
@@ -251,27 +252,52 @@ fn main() {
             .map(|w| w.to_string())
             .collect::<Vec<_>>()
             .join("-");
-        let p = write(&format!("cas-{name}.nn"), &dense(&widths));
-        let (t, _) = measure(&["solve", p.to_str().expect("utf-8"), "-f", "json", "-o", out]);
+        let src = dense(&widths);
+        // The same work: every chain-rule factor derived symbolically and
+        // evaluated, every gradient, from the parsed network (as SymPy
+        // starts from the expressions it built).
+        let reps = 2000;
+        let net = chainrule::parse::parse_network("cas", &src).expect("parses");
+        let start = Instant::now();
+        for _ in 0..reps {
+            let sol =
+                chainrule::solution::Solution::new(&net, Default::default(), Default::default())
+                    .expect("solves");
+            assert!(sol.derivation.params[0].value.is_finite());
+        }
+        let ours = start.elapsed().as_secs_f64() / reps as f64;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/cas/sympy_gradients.py");
         let args: Vec<String> = widths.iter().map(|w| w.to_string()).collect();
-        let cas = Command::new("python3").arg(&script).args(&args).output();
-        match cas {
-            Ok(o) if o.status.success() => {
-                let text = String::from_utf8_lossy(&o.stdout);
-                let secs: f64 = text
-                    .split_whitespace()
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(f64::NAN);
-                println!(
-                    "{name}: chainrule solve -f json {:.4} s (whole process); SymPy diff {:.3} s: {:.0}× faster",
-                    t,
-                    secs,
-                    secs / t
-                );
+        for mode in ["full", "factors"] {
+            let cas = Command::new("python3")
+                .arg(&script)
+                .args(&args)
+                .arg(mode)
+                .output();
+            match cas {
+                Ok(o) if o.status.success() => {
+                    let text = String::from_utf8_lossy(&o.stdout);
+                    let secs: f64 = text
+                        .split_whitespace()
+                        .next()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(f64::NAN);
+                    let what = if mode == "full" {
+                        "diff of E_total by every param"
+                    } else {
+                        "diff of each chain-rule factor"
+                    };
+                    println!(
+                        "{name}: chainrule derivation {:.1} µs; SymPy {what} {:.3} s: {:.0}× faster",
+                        ours * 1e6,
+                        secs,
+                        secs / ours
+                    );
+                }
+                _ => {
+                    println!("{name}: SymPy comparison skipped (python3 with sympy not installed)")
+                }
             }
-            _ => println!("{name}: SymPy comparison skipped (python3 with sympy not installed)"),
         }
     }
 }
