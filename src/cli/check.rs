@@ -47,6 +47,13 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     }
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    if let Some(data) = &net.data {
+        return Err(Failure::Input(format!(
+            "{}: `check` judges one sample: this network has a `data` block of {} samples; write the sample's inputs and targets as `input` and `target` lines to check a hand calculation of it\n",
+            src.name,
+            data.rows.len()
+        )));
+    }
     // A network whose solution is not a number cannot be checked against.
     derive(&net, Options::default()).map_err(|e| eval_failure(&src, e))?;
     let answers = read_source(&args.answers)?;

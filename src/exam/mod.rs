@@ -147,13 +147,49 @@ pub fn generate(
             "the network has no quantity to ask about".to_string(),
         ));
     }
+    // With several samples only the combined quantities have one answer.
+    if net.data.is_some() {
+        if let Some(q) = asked.iter().find(|a| {
+            !matches!(
+                a.quantity,
+                Quantity::Value(Sym::ErrTotal)
+                    | Quantity::Partial {
+                        of: Sym::ErrTotal,
+                        wrt: Sym::Param(_)
+                    }
+                    | Quantity::Updated(_)
+                    | Quantity::After(Sym::ErrTotal)
+            )
+        }) {
+            return Err(ExamError::Degenerate(format!(
+                "`{}` has one value per sample of the data; with a `data` block ask for E_total, gradients dE_total/dp, updates p+ and E_total+",
+                q.name
+            )));
+        }
+    }
     let draws = draw(net, &varied, &opts.vary, &asked, opts)?;
 
-    let spans = source::value_spans(net, src).ok_or_else(|| {
-        anyhow::anyhow!(
-            "the numbers of {file} could not be found again (this is a bug in chainrule)"
-        )
-    })?;
+    let (spans, elsewhere) = source::value_spans(net, src);
+    // A param without a number of its own in the file (drawn by `init`) is
+    // written as a `param` line, which overrides `init`; anything else
+    // without one (a vector element, a value of the data) is not varied.
+    let mut appended = Vec::new();
+    for v in &varied {
+        if elsewhere.contains(&v.slot) {
+            match v.slot {
+                vary::Slot::Param(p) => appended.push((v.slot, net.params[p as usize].name.clone())),
+                _ => {
+                    return Err(ExamError::Vary(VaryError {
+                        spec: opts.vary[v.spec].text.clone(),
+                        message: format!(
+                            "`{}` has no `name = number` of its own in {file} (it is a vector element or comes from the data), so it cannot be varied",
+                            v.name
+                        ),
+                    }))
+                }
+            }
+        }
+    }
     let base = std::path::Path::new(file)
         .file_name()
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
@@ -166,6 +202,17 @@ pub fn generate(
         text.push_str(&source::rewrite(src, &spans, |slot| {
             varied.iter().position(|v| v.slot == slot).map(|i| drawn[i])
         }));
+        if !appended.is_empty() {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str("# drawn for this variant\n");
+            for (slot, name) in &appended {
+                if let Some(i) = varied.iter().position(|v| v.slot == *slot) {
+                    text.push_str(&format!("param {name} = {}\n", source::shortest(drawn[i])));
+                }
+            }
+        }
         let path = format!("variants/{label}.nn");
         let vnet = parse_network(&path, &text).map_err(|d| {
             anyhow::anyhow!("variant {label} does not read back (this is a bug in chainrule):\n{d}")

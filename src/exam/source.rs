@@ -8,10 +8,16 @@ use super::vary::Slot;
 use crate::model::Network;
 
 /// Where the number of each fixed value of `net` is written in `src`: the
-/// signed number after `name =`. `None` when the text does not match the
-/// network (a bug).
-pub(crate) fn value_spans(net: &Network, src: &str) -> Option<Vec<(Slot, Range<usize>)>> {
+/// signed number after `name =`. Values written otherwise (a dense layer's
+/// params drawn by `init`, vector elements, a `data` block) have no place;
+/// they are listed second.
+pub(crate) fn value_spans(net: &Network, src: &str) -> (Vec<(Slot, Range<usize>)>, Vec<Slot>) {
     let mut out = Vec::new();
+    let mut elsewhere = Vec::new();
+    // Values of the data rows are the data's, never rewritten one by one.
+    let (data_inputs, data_outputs) = net.data.as_ref().map_or((Vec::new(), Vec::new()), |d| {
+        (d.inputs.clone(), d.outputs.clone())
+    });
     let groups = [
         (&net.inputs, Slot::Input as fn(u32) -> Slot),
         (&net.params, Slot::Param),
@@ -19,15 +25,34 @@ pub(crate) fn value_spans(net: &Network, src: &str) -> Option<Vec<(Slot, Range<u
     ];
     for (scalars, slot) in groups {
         for (i, s) in scalars.iter().enumerate() {
-            out.push((slot(i as u32), number_after(src, s.span.end)?));
+            if slot(i as u32) == Slot::Input(i as u32) && data_inputs.contains(&(i as u32)) {
+                elsewhere.push(slot(i as u32));
+                continue;
+            }
+            match number_after(src, s.span.end) {
+                Some(r) => out.push((slot(i as u32), r)),
+                None => elsewhere.push(slot(i as u32)),
+            }
         }
     }
     for n in net.outputs() {
-        let span = net.target_spans.get(n as usize).copied().flatten()?;
-        out.push((Slot::Target(n), number_after(src, span.end)?));
+        if data_outputs.contains(&n) {
+            elsewhere.push(Slot::Target(n));
+            continue;
+        }
+        match net
+            .target_spans
+            .get(n as usize)
+            .copied()
+            .flatten()
+            .and_then(|span| number_after(src, span.end))
+        {
+            Some(r) => out.push((Slot::Target(n), r)),
+            None => elsewhere.push(Slot::Target(n)),
+        }
     }
     out.sort_by_key(|(_, r)| r.start);
-    Some(out)
+    (out, elsewhere)
 }
 
 /// `src` with the number at each span replaced by the value `value` gives
@@ -131,7 +156,8 @@ mod tests {
                    layer o sigmoid { o1 = w1*i1 + w2*i2 + c }\n\
                    param w1 = .5, w2=+2\nconst c = 3.\ntarget o1 = 0.01\n";
         let net = parse_network("t.nn", src).unwrap();
-        let spans = value_spans(&net, src).unwrap();
+        let (spans, elsewhere) = value_spans(&net, src);
+        assert!(elsewhere.is_empty());
         let texts: Vec<&str> = spans.iter().map(|(_, r)| &src[r.clone()]).collect();
         assert_eq!(texts, ["0.05", "-1e-1", ".5", "+2", "3.", "0.01"]);
         let out = rewrite(src, &spans, |s| match s {

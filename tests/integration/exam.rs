@@ -645,3 +645,122 @@ fn moodle_quiz(dir: &Path, answers: &BTreeMap<usize, Vec<(String, String)>>, dec
         assert!(q.child("penalty").text.parse::<f64>().is_ok());
     }
 }
+
+#[test]
+fn dense_and_data_networks_make_variants_too() {
+    // A dense layer's params drawn by `init`: a variant writes them as
+    // `param` lines, and solving the variant file gives the key's values.
+    let dir = tempdir("dense");
+    let src =
+        "input x[3] = [0.1, 0.5, -0.2]\nlayer h[4] tanh dense x\nlayer y[2] sigmoid dense h\n\
+               target y = [0, 1]\ninit uniform(-0.5, 0.5) seed 7\n";
+    let net = dir.join("dense.nn");
+    std::fs::write(&net, src).unwrap();
+    let out = dir.join("out");
+    Test::new()
+        .args([
+            "exam",
+            net.to_str().unwrap(),
+            "--variants",
+            "4",
+            "--seed",
+            "3",
+        ])
+        .args([
+            "--vary",
+            "w_h1_*=-0.9..0.9/0.1",
+            "--ask",
+            "E_total, dE_total/dw_h1_x1, w_h1_x1+",
+        ])
+        .args(["-o", out.to_str().unwrap()])
+        .status(0);
+    let rows = csv_rows(&out);
+    assert_eq!(rows.len(), 12);
+    for (variant, quantity, value) in rows {
+        let file = out.join(format!("variants/{variant:02}.nn"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("# drawn for this variant\nparam w_h1_x1 = "));
+        let json = Test::new()
+            .args(["solve", file.to_str().unwrap(), "-f", "json"])
+            .status(0)
+            .stdout;
+        assert_eq!(
+            value.parse::<f64>().unwrap(),
+            json_value(&json, &quantity),
+            "{quantity} of {variant}"
+        );
+    }
+    // With data: combined quantities only, and the data's values are not varied.
+    let r = Test::new()
+        .args([
+            "exam",
+            "examples/xor.nn",
+            "--variants",
+            "2",
+            "--seed",
+            "1",
+            "--vary",
+            "i*=0..1/1",
+        ])
+        .args(["-o", dir.join("x1").to_str().unwrap()])
+        .status(2);
+    assert!(r.stderr.contains("cannot be varied"), "{}", r.stderr);
+    let r = Test::new()
+        .args([
+            "exam",
+            "examples/xor.nn",
+            "--variants",
+            "2",
+            "--seed",
+            "1",
+            "--vary",
+            "w*=-0.9..0.9/0.1",
+        ])
+        .args([
+            "--ask",
+            "E_total, out_o1",
+            "-o",
+            dir.join("x2").to_str().unwrap(),
+        ])
+        .status(2);
+    assert!(r.stderr.contains("one value per sample"), "{}", r.stderr);
+    let x3 = dir.join("x3");
+    Test::new()
+        .args([
+            "exam",
+            "examples/xor.nn",
+            "--variants",
+            "3",
+            "--seed",
+            "1",
+            "--vary",
+            "w*=-0.9..0.9/0.1",
+        ])
+        .args(["-o", x3.to_str().unwrap()])
+        .status(0);
+    for (variant, quantity, value) in csv_rows(&x3) {
+        let file = x3.join(format!("variants/{variant:02}.nn"));
+        let json = Test::new()
+            .args(["solve", file.to_str().unwrap(), "-f", "json"])
+            .status(0)
+            .stdout;
+        assert_eq!(
+            value.parse::<f64>().unwrap(),
+            json_value(&json, &quantity),
+            "{quantity} of {variant}"
+        );
+    }
+}
+
+#[test]
+fn check_refuses_several_samples_clearly() {
+    let r = Test::new()
+        .args(["check", "examples/xor.nn", "-"])
+        .stdin("E_total = 0.1251\n")
+        .status(2);
+    assert!(
+        r.stderr.contains("`check` judges one sample"),
+        "{}",
+        r.stderr
+    );
+}
