@@ -168,3 +168,46 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn pathological_inputs_end_within_a_second_with_a_place_or_a_quantity() {
+    let one = |net: &str| {
+        format!(
+            "input i1 = 0.5\nlayer o sigmoid {{ o1 = {net} }}\nparam w = 0.1\ntarget o1 = 0.5\n"
+        )
+    };
+    let cases = vec![
+        (
+            "20 000 nested parentheses",
+            one(&format!("{}w{}", "(".repeat(20_000), ")".repeat(20_000))),
+        ),
+        ("a 30 000-term sum", one(&vec!["w*i1"; 30_000].join(" + "))),
+        (
+            "a recursive function",
+            format!("fn f(x) = f(x)\n{}", one("f(w*i1)")),
+        ),
+        ("1e308·1e308", one("1e308*1e308*w")),
+        (
+            "a param named like a built-in",
+            one("w*i1").replace("param w = 0.1", "param w = 0.1, sigmoid = 2"),
+        ),
+        (
+            "an unclosed string",
+            "network \"never closed\ninput i1 = 1\n".to_string(),
+        ),
+    ];
+    for (what, src) in cases {
+        let start = Instant::now();
+        let run = Test::new()
+            .args(["solve", "-", "-f", "json"])
+            .stdin(&src)
+            .run();
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{what} took {:?}",
+            start.elapsed()
+        );
+        assert_eq!(run.status, 2, "{what}: {}", run.stderr);
+        assert!(explained(&run.stderr), "{what}: {}", run.stderr);
+    }
+}
