@@ -618,7 +618,6 @@ pub fn build(
         param_count: net.params.len(),
     };
 
-    let forward = forward_view(&ctx);
     let mut error = error_view(&ctx, ctx.latex(Sym::ErrTotal));
     // With data the page's E_total is the samples' combined error.
     error.value = ctx.text_num(d.forward.total);
@@ -767,7 +766,15 @@ pub fn build(
         });
     }
     let (at, refs) = plan(&ctx, &order);
-    let mut backward = build_steps(&ctx, &order, &at, &refs);
+    // The forward pass on one thread while the steps are built on the others.
+    let (forward, mut backward) = std::thread::scope(|scope| {
+        let forward = super::run_scoped(scope, || forward_view(&ctx));
+        let backward = build_steps(&ctx, &order, &at, &refs);
+        let forward = forward
+            .join()
+            .expect("a page thread panicked (this is a bug in chainrule)");
+        (forward, backward)
+    });
     if data.is_some() {
         // A sample's gradient is not the update's: that uses the mean.
         for st in &mut backward {

@@ -273,23 +273,16 @@ pub fn render_builtin(
         anyhow!("{}", template_error(name, &e.to_string()))
     };
     let steps = std::mem::take(&mut page.backward);
-    let page_ctx = Context::wraps(&*page).map_err(|e| fail("solution", e))?;
     let head_name = format!("{prefix}-head");
     let tail_name = format!("{prefix}-tail");
-    let head = hb
-        .render_with_context(&head_name, &page_ctx)
-        .map_err(|e| fail(&head_name, e))?;
-    let tail = hb
-        .render_with_context(&tail_name, &page_ctx)
-        .map_err(|e| fail(&tail_name, e))?;
-    drop(page_ctx);
     let step_name = format!("{prefix}-step");
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let chunk = steps.len().div_ceil(workers).max(64);
     let strings = &page.t;
-    let rendered: Vec<anyhow::Result<String>> = std::thread::scope(|scope| {
+    let page_ref: &Page = page;
+    let (frame, rendered) = std::thread::scope(|scope| {
         let handles: Vec<_> = steps
             .chunks(chunk)
             .map(|group| {
@@ -319,7 +312,18 @@ pub fn render_builtin(
                 })
             })
             .collect();
-        handles
+        // Head and tail here, while the steps render on the other threads.
+        let frame = (|| -> anyhow::Result<(String, String)> {
+            let page_ctx = Context::wraps(page_ref).map_err(|e| fail("solution", e))?;
+            let head = hb
+                .render_with_context(&head_name, &page_ctx)
+                .map_err(|e| fail(&head_name, e))?;
+            let tail = hb
+                .render_with_context(&tail_name, &page_ctx)
+                .map_err(|e| fail(&tail_name, e))?;
+            Ok((head, tail))
+        })();
+        let steps: Vec<anyhow::Result<String>> = handles
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|| {
@@ -328,12 +332,21 @@ pub fn render_builtin(
                     ))
                 })
             })
-            .collect()
+            .collect();
+        (frame, steps)
     });
-    page.backward = steps;
-    let mut out = head;
+    let (head, tail) = frame?;
+    let mut parts = Vec::with_capacity(rendered.len());
     for r in rendered {
-        out.push_str(&r?);
+        parts.push(r?);
+    }
+    page.backward = steps;
+    let mut out = String::with_capacity(
+        head.len() + tail.len() + parts.iter().map(String::len).sum::<usize>(),
+    );
+    out.push_str(&head);
+    for p in &parts {
+        out.push_str(p);
     }
     out.push_str(&tail);
     Ok(out)
