@@ -258,17 +258,17 @@ impl Expr {
     /// Calls `f` on every symbol, left to right.
     pub fn visit_syms(&self, f: &mut impl FnMut(Sym)) {
         // Iterative: a long sum is a deep tree.
-        let mut todo = vec![self];
-        while let Some(e) = todo.pop() {
+        let mut pending = vec![self];
+        while let Some(e) = pending.pop() {
             match e {
                 Expr::Num(_) => {}
                 Expr::Var(s) => f(*s),
-                Expr::Neg(a) => todo.push(a),
+                Expr::Neg(a) => pending.push(a),
                 Expr::Bin(_, a, b) => {
-                    todo.push(b);
-                    todo.push(a);
+                    pending.push(b);
+                    pending.push(a);
                 }
-                Expr::Call(_, args) => todo.extend(args.iter().rev()),
+                Expr::Call(_, args) => pending.extend(args.iter().rev()),
             }
         }
     }
@@ -301,16 +301,16 @@ impl Expr {
     pub fn additive_terms(&self) -> Vec<(bool, &Expr)> {
         // Iterative: a long sum is a deep tree.
         let mut out = Vec::new();
-        let mut todo = vec![(false, self)];
-        while let Some((neg, e)) = todo.pop() {
+        let mut pending = vec![(false, self)];
+        while let Some((neg, e)) = pending.pop() {
             match e {
                 Expr::Bin(BinOp::Add, a, b) => {
-                    todo.push((neg, b));
-                    todo.push((neg, a));
+                    pending.push((neg, b));
+                    pending.push((neg, a));
                 }
                 Expr::Bin(BinOp::Sub, a, b) => {
-                    todo.push((!neg, b));
-                    todo.push((neg, a));
+                    pending.push((!neg, b));
+                    pending.push((neg, a));
                 }
                 _ => out.push((neg, e)),
             }

@@ -1259,14 +1259,14 @@ fn rows_of(rows: &[(String, usize)]) -> impl Iterator<Item = (&str, usize)> {
 /// The user functions `e` calls, in order of first call.
 fn collect_calls(e: &Expr, out: &mut Vec<u32>) {
     // Iterative: a body may be a long sum.
-    let mut todo = vec![e];
-    while let Some(e) = todo.pop() {
+    let mut pending = vec![e];
+    while let Some(e) = pending.pop() {
         match e {
             Expr::Num(_) | Expr::Var(_) => {}
-            Expr::Neg(a) => todo.push(a),
+            Expr::Neg(a) => pending.push(a),
             Expr::Bin(_, a, b) => {
-                todo.push(b);
-                todo.push(a);
+                pending.push(b);
+                pending.push(a);
             }
             Expr::Call(f, args) => {
                 if let Func::User(u) = f {
@@ -1274,7 +1274,7 @@ fn collect_calls(e: &Expr, out: &mut Vec<u32>) {
                         out.push(*u);
                     }
                 }
-                todo.extend(args.iter().rev());
+                pending.extend(args.iter().rev());
             }
         }
     }
