@@ -203,6 +203,22 @@ fn every_math_span_is_valid_for_katex_and_mathjax() {
         "mazur-hand.md",
         solve(&["--hand", "--notation", "sum-output"]),
     );
+    write("mazur-ko.md", solve(&["--lang", "ko"]));
+    for file in ["examples/xor.nn", "tests/networks/softmax.nn"] {
+        let md = Test::new().args(["solve", file]).status(0).stdout;
+        write(&file.replace('/', "_"), md);
+    }
+    let dense =
+        "input x[3] = [0.1, 0.5, -0.2]\nlayer h[4] tanh dense x\nlayer y[2] sigmoid dense h\n\
+                 target y = [0, 1]\ninit uniform(-0.5, 0.5) seed 7\n";
+    write(
+        "dense.md",
+        Test::new()
+            .args(["solve", "-"])
+            .stdin(dense)
+            .status(0)
+            .stdout,
+    );
     for seed in 0..6u64 {
         let widths: Vec<usize> = match seed % 3 {
             0 => vec![3, 2],
