@@ -247,7 +247,9 @@ fn every_math_span_is_valid_for_katex_and_mathjax() {
 #[test]
 fn latex_compiles_for_examples_and_deeper_random_networks() {
     let dir = tempdir("tex");
-    for entry in std::fs::read_dir("examples").unwrap() {
+    let examples = std::fs::read_dir("examples").unwrap();
+    let networks = std::fs::read_dir("tests/networks").unwrap();
+    for entry in examples.chain(networks) {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let tex = Test::new()
