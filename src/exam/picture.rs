@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use crate::expr::{Names, Sym};
 use crate::model::Network;
 use crate::notation::{latex_name, NetNames};
+use crate::render::topology::{shared_bias, Topology};
 
 /// Distance between columns, in mm.
 const COL_GAP: f64 = 34.0;
@@ -78,68 +79,42 @@ pub(crate) fn picture(net: &Network) -> String {
         columns.push(col);
     }
 
-    // Edges from the additive terms of each net input: a term with a source
-    // (an input or an earlier output) is an edge labelled with its weight; a
-    // term that is a param or const alone is a bias.
+    // Edges, labelled with their weights, and a bias node per layer at the
+    // foot of the column before it: named after the bias when the layer
+    // shares one, else `1` with labelled edges.
+    let topology = Topology::of(net);
     let mut edges = Vec::new();
-    let mut biases: Vec<Vec<(u32, Sym)>> = vec![Vec::new(); net.layers.len()];
-    for (li, layer) in net.layers.iter().enumerate() {
-        for x in layer.neurons.clone() {
-            let to = node_of[&Sym::Out(x)];
-            for (_, term) in net.neurons[x as usize].net.additive_terms() {
-                let mut sources = Vec::new();
-                let mut weights = Vec::new();
-                term.visit_syms(&mut |s| match s {
-                    Sym::Input(_) | Sym::Out(_) if !sources.contains(&s) => sources.push(s),
-                    Sym::Param(_) | Sym::Const(_) if !weights.contains(&s) => weights.push(s),
-                    _ => {}
-                });
-                let label = (!weights.is_empty()).then(|| {
-                    weights
-                        .iter()
-                        .map(|&w| names.latex(w))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                });
-                match (sources.as_slice(), weights.as_slice()) {
-                    ([], [w]) => biases[li].push((x, *w)),
-                    ([], _) => {}
-                    (srcs, _) => {
-                        for (k, s) in srcs.iter().enumerate() {
-                            if let Some(&from) = node_of.get(s) {
-                                edges.push(Edge {
-                                    from,
-                                    to,
-                                    label: if k == 0 { label.clone() } else { None },
-                                });
-                            }
-                        }
-                    }
-                }
-            }
+    for link in &topology.links {
+        if let Some(&from) = node_of.get(&link.from) {
+            let label = (link.labelled && !link.weights.is_empty()).then(|| {
+                link.weights
+                    .iter()
+                    .map(|&w| names.latex(w))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            edges.push(Edge {
+                from,
+                to: node_of[&Sym::Out(link.to)],
+                label,
+            });
         }
     }
-    // A bias node per layer at the foot of the column before it: named
-    // after the bias when the layer shares one, else `1` with labelled edges.
-    for (li, terms) in biases.iter().enumerate() {
-        let Some(&(_, first)) = terms.first() else {
+    for (li, terms) in topology.biases.iter().enumerate() {
+        if terms.is_empty() {
             continue;
-        };
-        let shared = terms.iter().all(|(_, w)| *w == first);
+        }
+        let shared = shared_bias(terms);
         let b = node(
             &mut nodes,
-            if shared {
-                names.latex(first)
-            } else {
-                "1".to_string()
-            },
+            shared.map_or_else(|| "1".to_string(), |w| names.latex(w)),
         );
         columns[li].push(b);
         for &(x, w) in terms {
             edges.push(Edge {
                 from: b,
                 to: node_of[&Sym::Out(x)],
-                label: (!shared).then(|| names.latex(w)),
+                label: shared.is_none().then(|| names.latex(w)),
             });
         }
     }

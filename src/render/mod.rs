@@ -45,3 +45,4 @@ impl<T> Task<'_, T> {
         }
     }
 }
+pub mod topology;

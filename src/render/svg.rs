@@ -6,7 +6,8 @@
 
 use std::fmt::Write as _;
 
-use crate::expr::{Expr, Names, Sym};
+use super::topology::{shared_bias, Topology};
+use crate::expr::{Names, Sym};
 use crate::notation::NetNames;
 use crate::number;
 use crate::solution::Solution;
@@ -107,7 +108,6 @@ pub fn diagram(sol: &Solution<'_>, decimals: usize) -> String {
     }
     columns.push(col);
     let mut edges: Vec<Edge> = Vec::new();
-    let mut bias_of_column: Vec<Option<usize>> = Vec::new();
     for layer in &net.layers {
         let mut col = Vec::new();
         for x in layer.neurons.clone() {
@@ -126,88 +126,59 @@ pub fn diagram(sol: &Solution<'_>, decimals: usize) -> String {
         }
         columns.push(col);
     }
-    // Edges from the additive terms of each net input.
-    let mut bias_terms: Vec<Vec<(u32, String, f64)>> = vec![Vec::new(); columns.len()];
-    for (li, layer) in net.layers.iter().enumerate() {
-        for x in layer.neurons.clone() {
-            let to = sym_node[&Sym::Out(x)];
-            for (_, term) in net.neurons[x as usize].net.additive_terms() {
-                let mut sources = Vec::new();
-                let mut weights = Vec::new();
-                term.visit_syms(&mut |s| match s {
-                    Sym::Input(_) | Sym::Out(_) if !sources.contains(&s) => sources.push(s),
-                    Sym::Param(_) | Sym::Const(_) if !weights.contains(&s) => weights.push(s),
-                    _ => {}
-                });
-                let label = match weights.as_slice() {
-                    [w] => Some(format!(
-                        "{} = {}",
-                        names.plain(*w),
-                        fmt(net.fixed_value(*w).unwrap_or(0.0))
-                    )),
-                    [] => None,
-                    many => Some(
-                        many.iter()
-                            .map(|w| names.plain(*w))
-                            .collect::<Vec<_>>()
-                            .join("·"),
-                    ),
-                };
-                if sources.is_empty() {
-                    if let [w] = weights.as_slice() {
-                        bias_terms[li].push((
-                            x,
-                            names.plain(*w),
-                            net.fixed_value(*w).unwrap_or(0.0),
-                        ));
-                    } else if let Expr::Num(_) = term {
-                        // A number alone is a fixed offset; not drawn.
-                    }
-                    continue;
-                }
-                for (k, s) in sources.iter().enumerate() {
-                    if let Some(&from) = sym_node.get(s) {
-                        edges.push(Edge {
-                            from,
-                            to,
-                            label: if k == 0 { label.clone() } else { None },
-                        });
-                    }
-                }
-            }
+    // Edges and a bias node per layer (at the foot of the column before it).
+    let topology = Topology::of(net);
+    let weight_label = |weights: &[Sym]| match weights {
+        [w] => Some(format!(
+            "{} = {}",
+            names.plain(*w),
+            fmt(net.fixed_value(*w).unwrap_or(0.0))
+        )),
+        [] => None,
+        many => Some(
+            many.iter()
+                .map(|w| names.plain(*w))
+                .collect::<Vec<_>>()
+                .join("·"),
+        ),
+    };
+    for link in &topology.links {
+        if let Some(&from) = sym_node.get(&link.from) {
+            edges.push(Edge {
+                from,
+                to: sym_node[&Sym::Out(link.to)],
+                label: if link.labelled {
+                    weight_label(&link.weights)
+                } else {
+                    None
+                },
+            });
         }
     }
-    // A bias node per layer, at the foot of the column before it.
-    for (li, terms) in bias_terms.iter().enumerate() {
+    for (li, terms) in topology.biases.iter().enumerate() {
         if terms.is_empty() {
-            bias_of_column.push(None);
             continue;
         }
-        let shared = terms.iter().all(|(_, n, _)| *n == terms[0].1);
+        let shared = shared_bias(terms);
         let b = nodes.len();
         nodes.push(Node {
             x: 0.0,
             y: 0.0,
             r: 0.0,
-            name: if shared {
-                terms[0].1.clone()
-            } else {
-                "1".into()
-            },
-            value: if shared { Some(fmt(terms[0].2)) } else { None },
+            name: shared.map_or_else(|| "1".into(), |w| names.plain(w)),
+            value: shared.map(|w| fmt(net.fixed_value(w).unwrap_or(0.0))),
             extra: None,
             bias: true,
         });
         columns[li].push(b);
-        bias_of_column.push(Some(b));
-        for (x, name, v) in terms {
+        for (x, w) in terms {
             edges.push(Edge {
                 from: b,
                 to: sym_node[&Sym::Out(*x)],
-                label: if shared {
+                label: if shared.is_some() {
                     None
                 } else {
-                    Some(format!("{name} = {}", fmt(*v)))
+                    weight_label(&[*w])
                 },
             });
         }
