@@ -38,6 +38,9 @@ pub(crate) struct Args {
     /// Names of net inputs and outputs in the messages.
     #[arg(long, value_enum, default_value = "net-out")]
     notation: NotationArg,
+    /// With a `data` block: the sample the hand calculation is of (from 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    sample: Option<u64>,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
@@ -46,12 +49,27 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         return Err(anyhow::anyhow!("FILE and ANSWERS cannot both be standard input").into());
     }
     let src = read_source(&args.file)?;
-    let net = parse_network(&src.name, &src.text)?;
-    if let Some(data) = &net.data {
+    let mut net = parse_network(&src.name, &src.text)?;
+    if let Some(data) = net.data.take() {
+        // A hand calculation is of one sample: that sample's network.
+        let rows = data.rows.len();
+        let Some(k) = args.sample.map(|k| k as usize).filter(|k| *k <= rows) else {
+            return Err(Failure::Input(format!(
+                "{}: `check` judges one sample, and this network has a `data` block of {rows} samples; say which with `--sample K` (1 to {rows})\n",
+                src.name
+            )));
+        };
+        let (xs, ts) = &data.rows[k - 1];
+        for (&i, v) in data.inputs.iter().zip(xs) {
+            net.inputs[i as usize].value = *v;
+        }
+        for (&o, v) in data.outputs.iter().zip(ts) {
+            net.targets[o as usize] = Some(*v);
+        }
+    } else if args.sample.is_some() {
         return Err(Failure::Input(format!(
-            "{}: `check` judges one sample: this network has a `data` block of {} samples; write the sample's inputs and targets as `input` and `target` lines to check a hand calculation of it\n",
-            src.name,
-            data.rows.len()
+            "{}: `--sample` picks a sample of a `data` block, and this network has none\n",
+            src.name
         )));
     }
     // A network whose solution is not a number cannot be checked against.
