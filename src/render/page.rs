@@ -765,11 +765,11 @@ pub fn build(
             )
         });
     }
-    let (at, refs) = plan(&ctx, &order);
+    let step_plan = plan(&ctx, &order);
     // The forward pass on one thread while the steps are built on the others.
     let (forward, mut backward) = std::thread::scope(|scope| {
         let forward = super::run_scoped(scope, || forward_view(&ctx));
-        let backward = build_steps(&ctx, &order, &at, &refs);
+        let backward = build_steps(&ctx, &order, &step_plan);
         let forward = forward
             .join()
             .expect("a page thread panicked (this is a bug in chainrule)");
@@ -1123,8 +1123,7 @@ fn paren_neg(s: &str) -> String {
 /// Which δ's a step may refer back to: those derived by earlier steps
 /// (`at[y] < step`), and those this step has derived so far.
 struct Derived<'r> {
-    at: &'r [usize],
-    refs: &'r [Option<DeltaRef>],
+    plan: &'r StepPlan,
     step: usize,
     local: Vec<(u32, DeltaRef)>,
 }
@@ -1134,8 +1133,8 @@ impl Derived<'_> {
         if let Some((_, r)) = self.local.iter().find(|(n, _)| *n == y) {
             return Some(r);
         }
-        if self.at[y as usize] < self.step {
-            return self.refs[y as usize].as_ref();
+        if self.plan.at[y as usize] < self.step {
+            return self.plan.refs[y as usize].as_ref();
         }
         None
     }
@@ -1163,47 +1162,61 @@ fn feeders(ctx: &Ctx<'_, '_>, y: u32) -> Vec<u32> {
     }
 }
 
-/// Decides, step by step, where each δ is first derived, so that the steps
-/// can then be built independently (and in parallel): `at[y]` is the index
-/// of the step that derives δ_y (`usize::MAX` if none does), `refs[y]` the
-/// reference later steps print.
-fn plan(ctx: &Ctx<'_, '_>, order: &[usize]) -> (Vec<usize>, Vec<Option<DeltaRef>>) {
+/// Where each δ is first derived, decided step by step so that the steps
+/// can then be built independently (and in parallel).
+struct StepPlan {
+    /// The index of the step that derives δ_y (`usize::MAX` if none does).
+    at: Vec<usize>,
+    /// The reference later steps print for δ_y.
+    refs: Vec<Option<DeltaRef>>,
+    /// For each step and each of its terms, the δ's of later layers that the
+    /// term's neuron needs and no earlier step derived, in the order they are
+    /// derived (a δ after the δ's it sums over).
+    ahead: Vec<Vec<Vec<u32>>>,
+}
+
+fn plan(ctx: &Ctx<'_, '_>, order: &[usize]) -> StepPlan {
     let n = ctx.sol.net.neurons.len();
-    let mut at = vec![usize::MAX; n];
-    let mut refs: Vec<Option<DeltaRef>> = vec![None; n];
-    fn ensure(
-        ctx: &Ctx<'_, '_>,
-        x: u32,
-        i: usize,
-        anchor: &str,
-        step: &str,
-        at: &mut [usize],
-        refs: &mut [Option<DeltaRef>],
-    ) {
+    let mut plan = StepPlan {
+        at: vec![usize::MAX; n],
+        refs: vec![None; n],
+        ahead: Vec::with_capacity(order.len()),
+    };
+    /// Marks, depth first, the δ's that `x`'s ∂E_total/∂out sums over.
+    fn ensure(ctx: &Ctx<'_, '_>, x: u32, i: usize, at: &mut [usize], list: &mut Vec<u32>) {
         for y in needed(ctx, x) {
             if at[y as usize] != usize::MAX {
                 continue;
             }
             for f in feeders(ctx, y) {
-                ensure(ctx, f, i, anchor, step, at, refs);
+                ensure(ctx, f, i, at, list);
             }
             at[y as usize] = i;
-            refs[y as usize] = Some(delta_ref(ctx, y, anchor, step));
+            list.push(y);
         }
     }
     for (i, &p) in order.iter().enumerate() {
         let anchor = step_anchor(ctx, p);
         let inline = ctx.inline(Sym::ErrTotal, Sym::Param(p as u32));
+        let mut per_term = Vec::new();
         for edge in &ctx.der.params[p].terms {
             let y = edge.to;
-            if at[y as usize] == usize::MAX {
-                ensure(ctx, y, i, &anchor, &inline, &mut at, &mut refs);
-                at[y as usize] = i;
-                refs[y as usize] = Some(delta_ref(ctx, y, &anchor, &inline));
+            let mut list = Vec::new();
+            if plan.at[y as usize] == usize::MAX {
+                ensure(ctx, y, i, &mut plan.at, &mut list);
+                plan.at[y as usize] = i;
+                list.push(y);
             }
+            for &z in &list {
+                plan.refs[z as usize] = Some(delta_ref(ctx, z, &anchor, &inline));
+            }
+            // The term's own neuron is derived in the step itself.
+            list.retain(|&z| z != y);
+            per_term.push(list);
         }
+        plan.ahead.push(per_term);
     }
-    (at, refs)
+    plan
 }
 
 fn step_anchor(ctx: &Ctx<'_, '_>, p: usize) -> String {
@@ -1505,53 +1518,27 @@ fn sum_lines(
 }
 
 /// Makes sure δ_Y of every neuron the hidden neuron `x` feeds is derived
-/// (recursively), returning the blocks that derive the missing ones.
-fn ensure_deltas(
-    ctx: &Ctx<'_, '_>,
-    x: u32,
-    anchor: &str,
-    step: &str,
-    derived: &mut Derived<'_>,
-    out: &mut Vec<DeltaDef>,
-) {
+/// The block deriving δ_y ahead of a step's own terms (a later layer's δ
+/// that no earlier step derived).
+fn ahead_block(ctx: &Ctx<'_, '_>, y: u32, derived: &Derived<'_>) -> DeltaDef {
     let d = &ctx.der;
-    let needed: Vec<u32> = match &d.neurons[x as usize].d_out {
-        DOut::Sum(edges) => edges.iter().map(|e| e.to).collect(),
-        DOut::Loss(_) => Vec::new(),
-    };
-    for y in needed {
-        if derived.get(y).is_some() {
-            continue;
-        }
-        // Softmax layers need the d_out of every neuron of the layer.
-        let layer = ctx.sol.net.layer_of(y);
-        let feeders: Vec<u32> = if layer.activation == Activation::Softmax {
-            layer.neurons.clone().collect()
-        } else {
-            vec![y]
-        };
-        for f in feeders {
-            ensure_deltas(ctx, f, anchor, step, derived, out);
-        }
-        let mut n = 0;
-        let (factors, delta_lines) = delta_factors(ctx, y, &mut n, derived);
-        let mut lines: Vec<String> = factors.into_iter().flat_map(|f| f.lines).collect();
-        if matches!(d.neurons[y as usize].d_act, DAct::Elementwise(_)) {
-            lines.push(format!(
-                "{} &= {} \\cdot {} = {}",
-                ctx.delta(y),
-                ctx.partial(Sym::ErrTotal, Sym::Out(y)),
-                ctx.partial(Sym::Out(y), Sym::Net(y)),
-                ctx.num(d.neurons[y as usize].delta)
-            ));
-        } else {
-            lines.extend(delta_lines);
-        }
-        out.push(DeltaDef {
-            delta: ctx.delta(y),
-            lines,
-        });
-        derived.set(y, delta_ref(ctx, y, anchor, step));
+    let mut n = 0;
+    let (factors, delta_lines) = delta_factors(ctx, y, &mut n, derived);
+    let mut lines: Vec<String> = factors.into_iter().flat_map(|f| f.lines).collect();
+    if matches!(d.neurons[y as usize].d_act, DAct::Elementwise(_)) {
+        lines.push(format!(
+            "{} &= {} \\cdot {} = {}",
+            ctx.delta(y),
+            ctx.partial(Sym::ErrTotal, Sym::Out(y)),
+            ctx.partial(Sym::Out(y), Sym::Net(y)),
+            ctx.num(d.neurons[y as usize].delta)
+        ));
+    } else {
+        lines.extend(delta_lines);
+    }
+    DeltaDef {
+        delta: ctx.delta(y),
+        lines,
     }
 }
 
@@ -1568,12 +1555,7 @@ fn delta_ref(ctx: &Ctx<'_, '_>, y: u32, anchor: &str, step: &str) -> DeltaRef {
 
 /// Builds the steps of `order` on all cores; each step sees the δ's that
 /// [`plan`] says earlier steps derived.
-fn build_steps(
-    ctx: &Ctx<'_, '_>,
-    order: &[usize],
-    at: &[usize],
-    refs: &[Option<DeltaRef>],
-) -> Vec<StepView> {
+fn build_steps(ctx: &Ctx<'_, '_>, order: &[usize], plan: &StepPlan) -> Vec<StepView> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
@@ -1588,8 +1570,7 @@ fn build_steps(
                         .iter()
                         .map(|&(i, p)| {
                             let mut derived = Derived {
-                                at,
-                                refs,
+                                plan,
                                 step: i,
                                 local: Vec::new(),
                             };
@@ -1655,14 +1636,13 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
                 rule: "delta".into(),
             });
         } else {
-            ensure_deltas(
-                ctx,
-                y,
-                &anchor,
-                &ctx.inline(Sym::ErrTotal, psym),
-                derived,
-                &mut before,
-            );
+            for &z in &derived.plan.ahead[derived.step][ti] {
+                before.push(ahead_block(ctx, z, derived));
+                derived.set(
+                    z,
+                    delta_ref(ctx, z, &anchor, &ctx.inline(Sym::ErrTotal, psym)),
+                );
+            }
             let (fs, dl) = delta_factors(ctx, y, &mut n, derived);
             for f in &fs {
                 braces.push(format!(
