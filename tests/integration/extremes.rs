@@ -1,7 +1,7 @@
 //! Numeric extremes and safe output files.
 
 use crate::pages::tempdir;
-use crate::support::Test;
+use crate::support::{mazur_with_template, Test};
 
 fn one_neuron(act: &str, w: &str, extra: &str) -> String {
     format!("input x = 1\nlayer o {act} {{ o1 = w*x }}\nparam w = {w}\ntarget o1 = 0.5\n{extra}\n")
@@ -137,14 +137,7 @@ fn template_errors_name_the_file_and_line() {
     let dir = tempdir("template-errors");
     let tpl = dir.join("broken.hbs");
     std::fs::write(&tpl, "ok\n{{#each summary}}{{name}}{{/eac}}").unwrap();
-    let r = Test::new()
-        .args([
-            "solve",
-            "examples/mazur.nn",
-            "--template",
-            tpl.to_str().unwrap(),
-        ])
-        .status(2);
+    let r = mazur_with_template(&tpl, &[]).status(2);
     assert!(
         r.stderr.contains("broken.hbs") && r.stderr.contains(":2:"),
         "{}",
@@ -152,13 +145,6 @@ fn template_errors_name_the_file_and_line() {
     );
     // Templates cannot read files: a partial is only ever a built-in one.
     std::fs::write(&tpl, "{{> /etc/hostname}}").unwrap();
-    let r = Test::new()
-        .args([
-            "solve",
-            "examples/mazur.nn",
-            "--template",
-            tpl.to_str().unwrap(),
-        ])
-        .status(2);
+    let r = mazur_with_template(&tpl, &[]).status(2);
     assert!(r.stderr.contains("Partial not found"), "{}", r.stderr);
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::netgen;
-use crate::support::{pdflatex, Test};
+use crate::support::{mazur_with_template, pdflatex, Test};
 
 fn solve(args: &[&str]) -> String {
     let mut all = vec!["solve", "examples/mazur.nn"];
@@ -140,16 +140,7 @@ fn front_matter_fragment_output_file_and_user_template() {
         "{{title}}: {{#each summary}}{{name}}={{num raw.[2]}} {{/each}}E={{error.value}}\n",
     )
     .unwrap();
-    let r = Test::new()
-        .args([
-            "solve",
-            "examples/mazur.nn",
-            "--decimals",
-            "4",
-            "--template",
-            tpl.to_str().unwrap(),
-        ])
-        .status(0);
+    let r = mazur_with_template(&tpl, &["--decimals", "4"]).status(0);
     assert!(
         r.stdout.starts_with("Mazur 2-2-2: w1=0.1498 w2=0.1996"),
         "{}",
@@ -157,14 +148,7 @@ fn front_matter_fragment_output_file_and_user_template() {
     );
     assert!(r.stdout.trim_end().ends_with("E=0.2984"));
     std::fs::write(&tpl, "{{#each summary}}{{nmae}}{{/each}}").unwrap();
-    let r = Test::new()
-        .args([
-            "solve",
-            "examples/mazur.nn",
-            "--template",
-            tpl.to_str().unwrap(),
-        ])
-        .status(2);
+    let r = mazur_with_template(&tpl, &[]).status(2);
     assert!(
         r.stderr.contains("t.hbs") && r.stderr.contains("nmae"),
         "{}",
@@ -384,15 +368,7 @@ fn the_readme_template_example_works() {
     let dir = tempdir("readme-template");
     let tpl = dir.join("summary.hbs");
     std::fs::write(&tpl, &readme[start..end]).unwrap();
-    let out = Test::new()
-        .args([
-            "solve",
-            "examples/mazur.nn",
-            "--decimals",
-            "4",
-            "--template",
-            tpl.to_str().unwrap(),
-        ])
+    let out = mazur_with_template(&tpl, &["--decimals", "4"])
         .status(0)
         .stdout;
     assert!(

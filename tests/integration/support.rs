@@ -130,3 +130,12 @@ fn hbox_points(line: &str) -> f64 {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0.0)
 }
+
+/// `chainrule solve examples/mazur.nn --template TEMPLATE` with `extra` options.
+#[allow(dead_code)]
+pub fn mazur_with_template(template: &std::path::Path, extra: &[&str]) -> Test {
+    Test::new()
+        .args(["solve", "examples/mazur.nn"])
+        .args(extra)
+        .args(["--template", template.to_str().expect("UTF-8 path")])
+}
