@@ -56,12 +56,16 @@ pub fn round(x: f64, decimals: usize) -> f64 {
     format(x, decimals).parse().unwrap_or(x)
 }
 
-/// The LaTeX of a formatted number: `1.5e-10` → `1.5 \times 10^{-10}`.
+/// The LaTeX of a number shown with `decimals`: `1.5e-10` → `1.5 \times 10^{-10}`.
 pub fn latex(x: f64, decimals: usize) -> String {
-    let s = format(x, decimals);
-    match s.split_once('e') {
+    latex_of(&format(x, decimals))
+}
+
+/// The LaTeX of a number as [`format`] wrote it.
+pub fn latex_of(shown: &str) -> String {
+    match shown.split_once('e') {
         Some((m, e)) => format!("{m} \\times 10^{{{}}}", e.trim_start_matches('+')),
-        None => s,
+        None => shown.to_string(),
     }
 }
 

@@ -50,7 +50,7 @@ pub struct Named {
     pub name: String,
     /// Its LaTeX (`w_{5}`).
     pub latex: String,
-    /// The value, formatted.
+    /// The value, formatted as LaTeX (for math: `1.5 \times 10^{-12}`).
     pub value: String,
     /// The value, full precision.
     pub raw: f64,
@@ -555,7 +555,7 @@ pub fn build(
     let named = |name: &str, v: f64| Named {
         name: name.to_string(),
         latex: latex_name(name),
-        value: ctx.text_num(v),
+        value: ctx.num(v),
         raw: v,
     };
     let network = NetworkView {
@@ -614,13 +614,13 @@ pub fn build(
             .collect(),
         loss: net.loss.keyword().to_string(),
         loss_latex: loss_latex(&ctx),
-        rate: ctx.text_num(net.rate),
+        rate: ctx.num(net.rate),
         param_count: net.params.len(),
     };
 
     let mut error = error_view(&ctx, ctx.latex(Sym::ErrTotal));
     // With data the page's E_total is the samples' combined error.
-    error.value = ctx.text_num(d.forward.total);
+    error.value = ctx.num(d.forward.total);
     let data_table = data.map(|data| DataTable {
         inputs: data
             .inputs
@@ -843,7 +843,7 @@ pub fn build(
         sample_gradients,
         mean: net.batch == crate::model::Batch::Mean,
         summary,
-        total_after: ctx.text_num(d.total_after),
+        total_after: ctx.num(d.total_after),
         eta: "\\eta".to_string(),
         diagram_html: None,
         diagram_src: None,
@@ -933,7 +933,7 @@ fn error_view(ctx: &Ctx<'_, '_>, total_lhs: String) -> ErrorView {
     ErrorView {
         outputs: outs,
         total,
-        value: ctx.text_num(d.forward.total),
+        value: ctx.num(d.forward.total),
         lines,
     }
 }

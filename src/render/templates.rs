@@ -148,10 +148,12 @@ mod helpers {
     use super::{environment, yaml_string};
 
     handlebars::handlebars_helper!(yaml: |s: str| yaml_string(s));
+    // A number as a page shows it, written for math: `1e-300` → `1 \times 10^{-300}`.
+    handlebars::handlebars_helper!(texnum: |s: str| crate::number::latex_of(s));
     handlebars::handlebars_helper!(aligned: |lines: Json| environment("aligned", lines));
     handlebars::handlebars_helper!(align: |lines: Json| environment("align*", lines));
 }
-use helpers::{align, aligned, yaml};
+use helpers::{align, aligned, texnum, yaml};
 
 /// `\begin{ENV}` … `\end{ENV}` around lines joined by `\\`.
 fn environment(env: &str, lines: &serde_json::Value) -> String {
@@ -201,6 +203,7 @@ pub fn registry(
         ),
     );
     hb.register_helper("yaml", Box::new(yaml));
+    hb.register_helper("texnum", Box::new(texnum));
     // Lines of an `aligned` block (inside $$…$$).
     hb.register_helper("aligned", Box::new(aligned));
     // A displayed `align*` environment (LaTeX documents).

@@ -76,12 +76,19 @@ fn tiny_and_huge_values_format_in_every_format() {
             .stdout;
         assert!(!out.contains("NaN") && !out.contains("inf"), "{f}");
         match f {
-            "md" | "html" => assert!(
-                out.contains("10^{300}") || out.contains("1e300") || out.contains("10<"),
+            // In math, never `1e-300` (read as 1·e − 300).
+            "md" => assert!(
+                out.contains("$x = 1 \\times 10^{-300}$") && out.contains("10^{300}"),
+                "{f}"
+            ),
+            "html" => assert!(
+                out.contains("<msup><mn>10</mn><mrow><mi>−</mi><mn>300</mn>")
+                    && !out.contains("<mi>e</mi><mo>−</mo><mn>300</mn>"),
                 "{f}"
             ),
             "tex" => {
-                assert!(out.contains("1 \\times 10^{300}") && out.contains("1 \\times 10^{-300}"))
+                assert!(out.contains("1 \\times 10^{300}") && out.contains("1 \\times 10^{-300}"));
+                assert!(!out.contains("e-300") && !out.contains("e300"), "{f}");
             }
             _ => assert!(out.contains("1e+300") && out.contains("1e-300")),
         }
