@@ -502,7 +502,8 @@ impl Expr {
             Expr::Bin(BinOp::Pow, a, b) => {
                 let base_paren = a.latex_prec(style) <= P_POW
                     || matches!(**a, Expr::Bin(BinOp::Div, ..))
-                    || matches!(a.as_ref(), Expr::Var(_) if style.value_of.and_then(|f| f(sym_of(a))).is_some());
+                    // A substituted value as a base: (0.4)^{2}, not 0.4^{2}.
+                    || matches!(**a, Expr::Var(sym) if style.value_of.and_then(|f| f(sym)).is_some());
                 latex_wrap(a, base_paren, style, s);
                 s.push_str("^{");
                 b.write_latex(style, s);
@@ -593,13 +594,6 @@ impl Expr {
                 }
             }
         }
-    }
-}
-
-fn sym_of(e: &Expr) -> Sym {
-    match e {
-        Expr::Var(s) => *s,
-        _ => Sym::ErrTotal,
     }
 }
 
