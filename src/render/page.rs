@@ -1240,7 +1240,6 @@ fn delta_factors(
     let d = &ctx.der;
     let g = &d.neurons[y as usize];
     let mut factors = Vec::new();
-    let mut labels = Vec::new();
     match &g.d_act {
         DAct::Softmax(col) => {
             // δ_Y = Σ_j ∂E_total/∂out_j · ∂out_j/∂net_Y
@@ -1276,7 +1275,6 @@ fn delta_factors(
                 &ctx.partial(Sym::ErrTotal, Sym::Net(y)),
                 &[sym, vals, vec![ctx.num(g.delta)]],
             ));
-            labels.push(ctx.partial(Sym::ErrTotal, Sym::Net(y)));
             factors.push(FactorView {
                 n: *n,
                 label: ctx.circled(*n),
@@ -1322,7 +1320,6 @@ fn delta_factors(
             });
         }
     }
-    let _ = labels;
     // δ_Y = ① · ② = value
     let mut lines = match &g.d_act {
         DAct::Elementwise(fa) => {
