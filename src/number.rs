@@ -61,7 +61,7 @@ pub fn latex(x: f64, decimals: usize) -> String {
     latex_of(&format(x, decimals))
 }
 
-/// The LaTeX of a number as [`format`] wrote it.
+/// The LaTeX of a number as [`format()`] wrote it.
 pub fn latex_of(shown: &str) -> String {
     match shown.split_once('e') {
         Some((m, e)) => format!("{m} \\times 10^{{{}}}", e.trim_start_matches('+')),
