@@ -98,10 +98,27 @@ pub fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// Whether the tests that need tools outside Rust (pdflatex, Chromium,
+/// node, pdftotext, xmllint) run: only when `CHAINRULE_EXTERNAL_TESTS` is
+/// set, as `scripts/test` does after installing them. A plain `cargo test`
+/// skips those parts and says so on stderr; with the variable set, a missing
+/// tool fails the test.
+#[allow(dead_code)]
+pub fn external(what: &str) -> bool {
+    let on = std::env::var_os("CHAINRULE_EXTERNAL_TESTS").is_some_and(|v| v != "0");
+    if !on {
+        eprintln!("skipped: {what} (set CHAINRULE_EXTERNAL_TESTS=1, as scripts/test does)");
+    }
+    on
+}
+
 /// Compiles `DIR/NAME.tex` twice with `pdflatex -halt-on-error` (for the
 /// references) and fails on an error or an overfull line over 20pt.
 #[allow(dead_code)]
 pub fn pdflatex(dir: &std::path::Path, name: &str) {
+    if !external("pdflatex") {
+        return;
+    }
     for _ in 0..2 {
         let out = Command::new("pdflatex")
             .args([
