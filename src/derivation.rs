@@ -32,15 +32,43 @@ pub struct Factor {
     pub value: f64,
 }
 
-/// δ_Y · ∂net_Y/∂x: one term of a sum over the neurons Y that use x.
+/// One term of a chain-rule sum over the places that use x, told apart by
+/// what `factor` differentiates (`factor.of`):
+///
+/// - `net_Y`: δ_Y · ∂net_Y/∂x, x in the net input of neuron Y;
+/// - `out_Y`: ∂E_total/∂out_Y · ∂out_Y/∂x, a param x inside the
+///   activation function of neuron Y;
+/// - `E_Y`: ∂E_Y/∂x, a param x inside the loss of output Y (E_total = Σ E_Y).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edge {
-    /// The neuron Y whose net input uses x.
+    /// The neuron Y through which x reaches E_total.
     pub to: u32,
-    /// ∂net_Y/∂x.
+    /// ∂net_Y/∂x, ∂out_Y/∂x or ∂E_Y/∂x.
     pub factor: Factor,
-    /// δ_Y · ∂net_Y/∂x.
+    /// The term: the factor times what comes before it in the chain.
     pub value: f64,
+}
+
+/// Where a term of a param's gradient passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The net input of neuron Y: δ_Y · ∂net_Y/∂p.
+    Net(u32),
+    /// The activation of neuron Y: ∂E_total/∂out_Y · ∂out_Y/∂p.
+    Out(u32),
+    /// The error of output Y: ∂E_Y/∂p.
+    Err(u32),
+}
+
+impl Edge {
+    /// Which kind of term this is.
+    pub fn via(&self) -> Via {
+        match self.factor.of {
+            Sym::Out(y) => Via::Out(y),
+            Sym::Err(y) => Via::Err(y),
+            _ => Via::Net(self.to),
+        }
+    }
 }
 
 /// ∂E_total/∂out_X.
@@ -78,7 +106,10 @@ pub struct NeuronGrad {
 /// The gradient and update of one param.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamGrad {
-    /// δ_Y · ∂net_Y/∂p for every neuron Y whose net input uses p, in order.
+    /// One term for every place p is used, neuron by neuron: δ_Y · ∂net_Y/∂p
+    /// where the net input of Y uses p, then ∂E_total/∂out_Y · ∂out_Y/∂p
+    /// where Y's activation function does; last ∂E_Y/∂p for every output Y
+    /// whose error uses p (a param inside a function the loss calls).
     pub terms: Vec<Edge>,
     /// ∂E_total/∂p.
     pub value: f64,
@@ -317,8 +348,9 @@ pub struct Plan<'n> {
     d_act: Vec<(Expr, Rule)>,
     /// For each neuron X: (Y, ∂net_Y/∂out_X) over the neurons Y it feeds.
     out_edges: Vec<Vec<(u32, Expr)>>,
-    /// For each param p: (Y, ∂net_Y/∂p) over the neurons Y that use it.
-    param_edges: Vec<Vec<(u32, Expr)>>,
+    /// For each param p: the places that use it, in the order of
+    /// [`ParamGrad::terms`], with ∂net_Y/∂p, ∂out_Y/∂p or ∂E_Y/∂p.
+    param_edges: Vec<Vec<(Via, Expr)>>,
 }
 
 impl<'n> Plan<'n> {
@@ -327,7 +359,8 @@ impl<'n> Plan<'n> {
         let n = net.neurons.len();
         let terms: Vec<Vec<(bool, &Expr)>> =
             net.neurons.iter().map(|x| x.net.additive_terms()).collect();
-        let uses = index_uses(net, &terms);
+        let fn_syms = function_syms(net);
+        let uses = index_uses(net, &terms, &fn_syms);
         let outputs = net.outputs();
         let count = outputs.len();
         let mut err_expr = vec![None; n];
@@ -352,9 +385,47 @@ impl<'n> Plan<'n> {
         let out_edges = (0..n)
             .map(|x| edges(&uses.outs[x], Sym::Out(x as u32)))
             .collect();
-        let param_edges = (0..net.params.len())
-            .map(|p| edges(&uses.params[p], Sym::Param(p as u32)))
+        let mut param_edges: Vec<Vec<(Via, Expr)>> = (0..net.params.len())
+            .map(|p| {
+                edges(&uses.params[p], Sym::Param(p as u32))
+                    .into_iter()
+                    .map(|(y, e)| (Via::Net(y), e))
+                    .collect()
+            })
             .collect();
+        // Params inside an activation function: ∂out_Y/∂p for each neuron Y
+        // of the layers that use it. Sorted back into neuron order below.
+        for (y, neuron) in net.neurons.iter().enumerate() {
+            let y = y as u32;
+            if let Activation::User(f) = net.layers[neuron.layer as usize].activation {
+                for s in &fn_syms[f as usize] {
+                    if let Sym::Param(p) = *s {
+                        let d = diff::differentiate(&act[y as usize], *s, &net.functions);
+                        param_edges[p as usize].push((Via::Out(y), d));
+                    }
+                }
+            }
+        }
+        // Params inside the loss (through a function it calls): ∂E_Y/∂p.
+        for y in net.outputs() {
+            let e = err_expr[y as usize].as_ref().expect("outputs have errors");
+            let mut syms = Vec::new();
+            collect_syms(e, &fn_syms, &mut syms);
+            for s in syms {
+                if let Sym::Param(p) = s {
+                    let d = diff::differentiate(e, s, &net.functions);
+                    param_edges[p as usize].push((Via::Err(y), d));
+                }
+            }
+        }
+        for list in &mut param_edges {
+            // Stable: net before out for the same neuron, errors last.
+            list.sort_by_key(|(via, _)| match *via {
+                Via::Net(y) => (0, y, 0),
+                Via::Out(y) => (0, y, 1),
+                Via::Err(y) => (1, y, 0),
+            });
+        }
         Plan {
             net,
             err_expr,
@@ -567,18 +638,23 @@ impl<'n> Plan<'n> {
         for (p, param) in net.params.iter().enumerate() {
             let mut edges = Vec::new();
             let mut sum = 0.0;
-            for (y, sym) in &self.param_edges[p] {
-                let yn = *y as usize;
-                let q = || format!("∂{}/∂{}", b.names.plain(Sym::Net(*y)), param.name);
-                let fv = b.eval(sym, &q, Some(net.neurons[yn].span))?;
-                let value = b.r(neurons[yn].delta * fv);
+            for (via, sym) in &self.param_edges[p] {
+                let (of, y, rule, span) = self.via_parts(*via);
+                let q = || format!("∂{}/∂{}", b.names.plain(of), param.name);
+                let fv = b.eval(sym, &q, span)?;
+                let upstream = match via {
+                    Via::Net(y) => neurons[*y as usize].delta,
+                    Via::Out(y) => neurons[*y as usize].d_out_value,
+                    Via::Err(_) => 1.0,
+                };
+                let value = b.r(upstream * fv);
                 sum += value;
                 edges.push(Edge {
-                    to: *y,
+                    to: y,
                     factor: Factor {
-                        of: Sym::Net(*y),
+                        of,
                         wrt: Sym::Param(p as u32),
-                        rule: Rule::NetInput,
+                        rule,
                         symbolic: sym.clone(),
                         value: fv,
                     },
@@ -607,6 +683,32 @@ impl<'n> Plan<'n> {
             total_after,
             samples: Vec::new(),
         })
+    }
+
+    /// For a term of a param's gradient: the quantity its factor
+    /// differentiates, the neuron, the rule and where to point an error.
+    fn via_parts(&self, via: Via) -> (Sym, u32, Rule, Option<Span>) {
+        let net = self.net;
+        match via {
+            Via::Net(y) => (
+                Sym::Net(y),
+                y,
+                Rule::NetInput,
+                Some(net.neurons[y as usize].span),
+            ),
+            Via::Out(y) => (
+                Sym::Out(y),
+                y,
+                Rule::Activation("fn"),
+                Some(net.layer_of(y).span),
+            ),
+            Via::Err(y) => (
+                Sym::Err(y),
+                y,
+                Rule::Loss(net.loss.keyword()),
+                net.loss_span.or(Some(net.neurons[y as usize].span)),
+            ),
+        }
     }
 
     fn update(&self, b: &Builder<'_>, p: usize, gradient: f64) -> Result<f64, EvalError> {
@@ -747,9 +849,15 @@ impl<'n> Plan<'n> {
         let mut params = vec![0.0; net.params.len()];
         for (p, g) in params.iter_mut().enumerate() {
             let mut sum = 0.0;
-            for (y, sym) in &self.param_edges[p] {
-                let q = || format!("∂{}/∂{}", b.names.plain(Sym::Net(*y)), net.params[p].name);
-                sum += delta[*y as usize] * b.eval(sym, &q, Some(net.params[p].span))?;
+            for (via, sym) in &self.param_edges[p] {
+                let (of, _, _, span) = self.via_parts(*via);
+                let q = || format!("∂{}/∂{}", b.names.plain(of), net.params[p].name);
+                let upstream = match via {
+                    Via::Net(y) => delta[*y as usize],
+                    Via::Out(y) => d_out[*y as usize],
+                    Via::Err(_) => 1.0,
+                };
+                sum += upstream * b.eval(sym, &q, span)?;
             }
             let q = || format!("∂E_total/∂{}", net.params[p].name);
             *g = b.check(
@@ -787,32 +895,15 @@ struct Uses {
     outs: Vec<Vec<(u32, Vec<usize>)>>,
 }
 
-fn index_uses(net: &Network, terms: &[Vec<(bool, &Expr)>]) -> Uses {
+fn index_uses(net: &Network, terms: &[Vec<(bool, &Expr)>], fn_syms: &[Vec<Sym>]) -> Uses {
     let mut uses = Uses {
         params: vec![Vec::new(); net.params.len()],
         outs: vec![Vec::new(); net.neurons.len()],
     };
-    let mut fn_syms: Vec<Vec<Sym>> = Vec::with_capacity(net.functions.len());
-    for f in &net.functions {
-        let mut v = Vec::new();
-        collect_syms(&f.body, &fn_syms, &mut v);
-        fn_syms.push(v);
-    }
-    // The function list is in declaration order; a body may call a function
-    // declared later, so close over calls once more.
-    let fn_syms: Vec<Vec<Sym>> = net
-        .functions
-        .iter()
-        .map(|f| {
-            let mut v = Vec::new();
-            collect_syms(&f.body, &fn_syms, &mut v);
-            v
-        })
-        .collect();
     for (y, ts) in terms.iter().enumerate() {
         for (ti, (_, t)) in ts.iter().enumerate() {
             let mut syms = Vec::new();
-            collect_syms(t, &fn_syms, &mut syms);
+            collect_syms(t, fn_syms, &mut syms);
             for s in syms {
                 let list = match s {
                     Sym::Param(p) => &mut uses.params[p as usize],
@@ -831,6 +922,56 @@ fn index_uses(net: &Network, terms: &[Vec<(bool, &Expr)>]) -> Uses {
         }
     }
     uses
+}
+
+/// The symbols each user function's body uses (inputs, params, consts),
+/// through the functions it calls, in any order of declaration. Recursion is
+/// refused when the network is read, so the calls form a DAG.
+fn function_syms(net: &Network) -> Vec<Vec<Sym>> {
+    let count = net.functions.len();
+    let calls: Vec<Vec<usize>> = net
+        .functions
+        .iter()
+        .map(|f| {
+            let mut c = Vec::new();
+            f.body.visit_calls(&mut |u| c.push(u as usize));
+            c
+        })
+        .collect();
+    // Post-order, iteratively (a chain of functions can be long): a
+    // function after every function it calls.
+    let mut order = Vec::with_capacity(count);
+    let mut state = vec![0u8; count]; // 0 new, 1 open, 2 done
+    for root in 0..count {
+        let mut stack = vec![(root, 0usize)];
+        while let Some((f, i)) = stack.pop() {
+            if i == 0 {
+                if state[f] != 0 {
+                    continue;
+                }
+                state[f] = 1;
+            }
+            match calls[f].get(i) {
+                Some(&g) => {
+                    stack.push((f, i + 1));
+                    if state[g] == 0 {
+                        stack.push((g, 0));
+                    }
+                }
+                None => {
+                    state[f] = 2;
+                    order.push(f);
+                }
+            }
+        }
+    }
+    let mut syms = vec![Vec::new(); count];
+    for f in order {
+        let mut v = Vec::new();
+        collect_syms(&net.functions[f].body, &syms, &mut v);
+        syms[f] = v;
+    }
+    syms
 }
 
 /// Symbols of `e`, looking into user functions (whose symbols are in `fn_syms`).

@@ -59,6 +59,20 @@ pub fn differentiate(e: &Expr, v: Sym, fns: &[Function]) -> Expr {
             let u = expr::simplify(&args[0]);
             let du = differentiate(&args[0], v, fns);
             let call = |b: Builtin, args: Vec<Expr>| expr::call(Func::Builtin(b), args);
+            // The second argument of `leaky_relu(x, a)` and `step(x, a)`:
+            // ∂/∂a leaky_relu(x, a) = x − relu(x) (x where x ≤ 0, else 0),
+            // ∂/∂a step(x, a) = 1 − step(x) (1 where x ≤ 0, else 0).
+            let second = match (b, args.get(1)) {
+                (Builtin::LeakyRelu | Builtin::Step, Some(a)) if mentions_deep(a, v, fns) => {
+                    let da = differentiate(a, v, fns);
+                    let outer = match b {
+                        Builtin::LeakyRelu => sub(u.clone(), call(Builtin::Relu, vec![u.clone()])),
+                        _ => sub(Expr::Num(1.0), call(Builtin::Step, vec![u.clone()])),
+                    };
+                    mul(outer, da)
+                }
+                _ => Expr::Num(0.0),
+            };
             let outer = match b {
                 // (eᵘ)' = eᵘ·u'
                 Builtin::Exp => call(Builtin::Exp, vec![u]),
@@ -83,9 +97,9 @@ pub fn differentiate(e: &Expr, v: Sym, fns: &[Function]) -> Expr {
                 }
                 // softplus' = σ
                 Builtin::Softplus => call(Builtin::Sigmoid, vec![u]),
-                Builtin::Step => Expr::Num(0.0),
+                Builtin::Step => return second,
             };
-            mul(outer, du)
+            add(mul(outer, du), second)
         }
     }
 }

@@ -273,6 +273,27 @@ impl Expr {
         }
     }
 
+    /// Calls `f` with the index of every user function called, left to right.
+    pub fn visit_calls(&self, f: &mut impl FnMut(u32)) {
+        let mut pending = vec![self];
+        while let Some(e) = pending.pop() {
+            match e {
+                Expr::Num(_) | Expr::Var(_) => {}
+                Expr::Neg(a) => pending.push(a),
+                Expr::Bin(_, a, b) => {
+                    pending.push(b);
+                    pending.push(a);
+                }
+                Expr::Call(func, args) => {
+                    if let Func::User(u) = func {
+                        f(*u);
+                    }
+                    pending.extend(args.iter().rev());
+                }
+            }
+        }
+    }
+
     /// Number of nodes.
     pub fn size(&self) -> usize {
         match self {

@@ -5,7 +5,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::derivation::{DAct, DOut, Derivation, Factor};
+use crate::derivation::{DAct, DOut, Derivation, Factor, Via};
 use crate::diff::Rule;
 use crate::expr::{Names, Sym};
 use crate::model::Batch;
@@ -72,7 +72,16 @@ struct DeltaJ<'a> {
 #[derive(serde::Serialize)]
 struct ParamTermJ<'a> {
     via: &'a str,
-    delta: f64,
+    /// Absent for a term through a net input; `activation` for a param of
+    /// the activation function, `loss` for a param of the loss.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    through: Option<&'static str>,
+    /// δ of `via` (a term through a net input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta: Option<f64>,
+    /// ∂E_total/∂out of `via` (a term through the activation).
+    #[serde(rename = "dE_total/dout", skip_serializing_if = "Option::is_none")]
+    d_out: Option<f64>,
     value: f64,
     factors: Vec<FactorJ<'a>>,
 }
@@ -254,6 +263,47 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
                     let y = edge.to;
                     let ng = &d.neurons[y as usize];
                     let mut fs = Vec::with_capacity(3);
+                    match edge.via() {
+                        Via::Net(_) => {}
+                        Via::Out(_) => {
+                            n += 1;
+                            fs.push(match &ng.d_out {
+                                DOut::Loss(f) => self.factor(f, Some(n)),
+                                DOut::Sum(_) => self.sum_ref(
+                                    Sym::ErrTotal,
+                                    Sym::Out(y),
+                                    Rule::SumOverOutputs.name(),
+                                    y,
+                                    ng.d_out_value,
+                                    Some(n),
+                                ),
+                            });
+                            n += 1;
+                            fs.push(self.factor(&edge.factor, Some(n)));
+                            terms.push(ParamTermJ {
+                                via: neuron(y),
+                                through: Some("activation"),
+                                delta: None,
+                                d_out: Some(ng.d_out_value),
+                                value: edge.value,
+                                factors: fs,
+                            });
+                            continue;
+                        }
+                        Via::Err(_) => {
+                            n += 1;
+                            fs.push(self.factor(&edge.factor, Some(n)));
+                            terms.push(ParamTermJ {
+                                via: neuron(y),
+                                through: Some("loss"),
+                                delta: None,
+                                d_out: None,
+                                value: edge.value,
+                                factors: fs,
+                            });
+                            continue;
+                        }
+                    }
                     // ∂E_total/∂out_Y: a hidden sum is in `deltas`, once per
                     // neuron, not once per param.
                     n += 1;
@@ -286,7 +336,9 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
                     fs.push(self.factor(&edge.factor, Some(n)));
                     terms.push(ParamTermJ {
                         via: neuron(y),
-                        delta: ng.delta,
+                        through: None,
+                        delta: Some(ng.delta),
+                        d_out: None,
                         value: edge.value,
                         factors: fs,
                     });

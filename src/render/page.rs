@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::latex::{chain_lines, Part, Printer};
-use crate::derivation::{DAct, DOut, Derivation, Factor, Values};
+use crate::derivation::{DAct, DOut, Derivation, Factor, Values, Via};
 use crate::diff;
 use crate::expr::{BinOp, Builtin, Expr, Func, Names, Sym};
 use crate::model::{Activation, Loss};
@@ -1202,6 +1202,23 @@ fn plan(ctx: &Ctx<'_, '_>, order: &[usize]) -> StepPlan {
         for edge in &ctx.der.params[p].terms {
             let y = edge.to;
             let mut list = Vec::new();
+            match edge.via() {
+                Via::Net(_) => {}
+                // ∂E_total/∂out_Y is derived in the step itself, from the
+                // δ's it sums over; δ_Y is not needed.
+                Via::Out(_) => {
+                    ensure(ctx, y, i, &mut plan.at, &mut list);
+                    for &z in &list {
+                        plan.refs[z as usize] = Some(delta_ref(ctx, z, &anchor, &inline));
+                    }
+                    per_term.push(list);
+                    continue;
+                }
+                Via::Err(_) => {
+                    per_term.push(list);
+                    continue;
+                }
+            }
             if plan.at[y as usize] == usize::MAX {
                 ensure(ctx, y, i, &mut plan.at, &mut list);
                 plan.at[y as usize] = i;
@@ -1288,25 +1305,7 @@ fn delta_factors(
         }
         DAct::Elementwise(fa) => {
             *n += 1;
-            let (lines, uses, rule) = match &g.d_out {
-                DOut::Loss(f) => {
-                    let e_sum = loss_sum_line(ctx, y);
-                    let mut lines = e_sum;
-                    lines.extend(ctx.factor_lines(f));
-                    (lines, Vec::new(), f.rule.name())
-                }
-                DOut::Sum(edges) => sum_lines(ctx, y, edges, derived),
-            };
-            factors.push(FactorView {
-                n: *n,
-                label: ctx.circled(*n),
-                partial: ctx.partial(Sym::ErrTotal, Sym::Out(y)),
-                inline: ctx.inline(Sym::ErrTotal, Sym::Out(y)),
-                lines,
-                reference: None,
-                uses,
-                rule,
-            });
+            factors.push(d_out_factor(ctx, y, *n, derived));
             *n += 1;
             factors.push(FactorView {
                 n: *n,
@@ -1360,6 +1359,29 @@ fn delta_factors(
         lines.extend(chain_lines(&ctx.delta(y), &parts));
     }
     (factors, lines)
+}
+
+/// Factor number `n`: ∂E_total/∂out_Y, the loss's derivative for an output,
+/// else the sum over the neurons Y feeds.
+fn d_out_factor(ctx: &Ctx<'_, '_>, y: u32, n: usize, derived: &Derived<'_>) -> FactorView {
+    let (lines, uses, rule) = match &ctx.der.neurons[y as usize].d_out {
+        DOut::Loss(f) => {
+            let mut lines = loss_sum_line(ctx, y);
+            lines.extend(ctx.factor_lines(f));
+            (lines, Vec::new(), f.rule.name())
+        }
+        DOut::Sum(edges) => sum_lines(ctx, y, edges, derived),
+    };
+    FactorView {
+        n,
+        label: ctx.circled(n),
+        partial: ctx.partial(Sym::ErrTotal, Sym::Out(y)),
+        inline: ctx.inline(Sym::ErrTotal, Sym::Out(y)),
+        lines,
+        reference: None,
+        uses,
+        rule,
+    }
 }
 
 /// δ_y = out_y − target_y, when the loss and the output activation make it so.
@@ -1614,7 +1636,28 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
         let ng = &d.neurons[y as usize];
         let mut braces = Vec::new();
         let mut nums = Vec::new();
-        if let Some(r) = derived.get(y).cloned() {
+        if let Via::Out(_) = edge.via() {
+            // A param of the activation function: ∂E_total/∂out_Y, then
+            // ∂out_Y/∂p below.
+            for &z in &derived.plan.ahead[derived.step][ti] {
+                before.push(ahead_block(ctx, z, derived));
+                derived.set(
+                    z,
+                    delta_ref(ctx, z, &anchor, &ctx.inline(Sym::ErrTotal, psym)),
+                );
+            }
+            n += 1;
+            let f = d_out_factor(ctx, y, n, derived);
+            braces.push(format!(
+                "\\underbrace{{{}}}_{{{}}}",
+                f.partial,
+                ctx.circled_math(n)
+            ));
+            nums.push(ctx.num_factor(ng.d_out_value));
+            factors.push(f);
+        } else if let Via::Err(_) = edge.via() {
+            // A param of the loss: ∂E_Y/∂p alone.
+        } else if let Some(r) = derived.get(y).cloned() {
             n += 1;
             braces.push(format!(
                 "\\underbrace{{{}}}_{{{}}}",
@@ -1692,8 +1735,12 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
     } else {
         chain_lines(&gradient, &[chain_terms])
     };
+    // A lone factor (a param of the loss alone) has nothing to multiply.
+    let lone = g.terms.len() == 1 && factors.len() == 1;
     let product = if unused {
         Vec::new()
+    } else if lone {
+        chain_lines(&gradient, &[vec![ctx.num(g.value)]])
     } else {
         chain_lines(&gradient, &[product_terms, vec![ctx.num(g.value)]])
     };
