@@ -13,7 +13,7 @@ use crate::diagnostic::Span;
 use crate::diff::{self, Rule};
 use crate::eval::eval;
 use crate::expr::{self, Expr, Names, Sym};
-use crate::model::{Activation, Batch, Network};
+use crate::model::{Activation, Batch, Loss, Network};
 use crate::notation::NetNames;
 use crate::number;
 
@@ -143,8 +143,12 @@ pub struct Derivation {
     pub params: Vec<ParamGrad>,
     /// The rounding used (`--hand`): decimals, or `None` for exact values.
     pub hand: Option<usize>,
-    /// E_total after the update (every param at p⁺).
+    /// E_total after the update (every param at p⁺); NaN when it cannot be
+    /// computed, and then `after_problem` says why.
     pub total_after: f64,
+    /// Why E_total after the update is not a number (a param moved where a
+    /// function of it is undefined). The step itself is still solved.
+    pub after_problem: Option<EvalError>,
     /// With a `data` block: each sample's own derivation (its forward pass,
     /// its δ's, its gradients and the E_total of that sample alone). The
     /// fields above then hold the first sample's forward pass and δ's, but
@@ -501,7 +505,8 @@ impl<'n> Plan<'n> {
                 .as_ref()
                 .expect("outputs have errors");
             let q = || format!("E_{}", net.neurons[x as usize].name);
-            let v = b.eval(e, &q, net.loss_span.or(Some(net.neurons[x as usize].span)))?;
+            let span = net.loss_span.or(Some(net.neurons[x as usize].span));
+            let v = self.loss_eval(b, e, x, false, &q, span)?;
             b.fw.err[x as usize] = v;
             total += v;
         }
@@ -527,7 +532,7 @@ impl<'n> Plan<'n> {
                 if outputs.contains(&x) {
                     let sym = self.d_loss[x as usize].clone().unwrap_or(Expr::Num(0.0));
                     let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
-                    let value = b.eval(&sym, &q, net.loss_span.or(span))?;
+                    let value = self.loss_eval(&b, &sym, x, true, &q, net.loss_span.or(span))?;
                     let f = Factor {
                         of: Sym::ErrTotal,
                         wrt: Sym::Out(x),
@@ -674,15 +679,53 @@ impl<'n> Plan<'n> {
         for (v, g) in after.params.iter_mut().zip(&params) {
             *v = g.updated;
         }
-        let total_after = self.forward(&after, opts)?.total;
+        let (total_after, after_problem) =
+            after_update(net, self.forward(&after, opts).map(|f| f.total));
         Ok(Derivation {
             forward: b.fw,
             neurons,
             params,
             hand: opts.hand,
             total_after,
+            after_problem,
             samples: Vec::new(),
         })
+    }
+
+    /// E_X (or ∂E_X/∂out_X when `derivative`) of output `x`. For `ce` and
+    /// `bce` a term whose target weight is 0 is 0 even where its logarithm
+    /// is not finite (0·ln 0 = 0, the limit): a softmax output that
+    /// underflows to 0 with a target of 0 costs nothing.
+    fn loss_eval(
+        &self,
+        b: &Builder<'_>,
+        e: &Expr,
+        x: u32,
+        derivative: bool,
+        quantity: &dyn Fn() -> String,
+        span: Option<Span>,
+    ) -> Result<f64, EvalError> {
+        let err = match b.eval(e, quantity, span) {
+            Ok(v) => return Ok(v),
+            Err(err) => err,
+        };
+        let t = b.value_of(Sym::Target(x));
+        let o = b.value_of(Sym::Out(x));
+        // x·ln y and x/y, 0 where x is 0.
+        let xlny = |x: f64, y: f64| if x == 0.0 { 0.0 } else { x * y.ln() };
+        let xdivy = |x: f64, y: f64| if x == 0.0 { 0.0 } else { x / y };
+        let v = match (&self.net.loss, derivative) {
+            (Loss::Ce, false) => -xlny(t, o),
+            (Loss::Ce, true) => -xdivy(t, o),
+            (Loss::Bce, false) => -(xlny(t, o) + xlny(1.0 - t, 1.0 - o)),
+            (Loss::Bce, true) => -(xdivy(t, o) - xdivy(1.0 - t, 1.0 - o)),
+            _ => return Err(err),
+        };
+        if v.is_finite() {
+            Ok(b.r(v))
+        } else {
+            Err(err)
+        }
     }
 
     /// For a term of a param's gradient: the quantity its factor
@@ -751,11 +794,14 @@ impl<'n> Plan<'n> {
         for (v, g) in after.params.iter_mut().zip(&first.params) {
             *v = g.updated;
         }
-        let mut total_after = 0.0;
+        let mut total_after = Ok(0.0);
         for k in 0..rows {
-            total_after += self.forward(&after.sample(net, k), opts)?.total;
+            total_after =
+                total_after.and_then(|t| Ok(t + self.forward(&after.sample(net, k), opts)?.total));
         }
-        first.total_after = b.r(scale * total_after);
+        let (total_after, after_problem) = after_update(net, total_after.map(|t| b.r(scale * t)));
+        first.total_after = total_after;
+        first.after_problem = after_problem;
         first.samples = samples;
         Ok(first)
     }
@@ -810,7 +856,7 @@ impl<'n> Plan<'n> {
                         .as_ref()
                         .expect("outputs have a loss");
                     let q = || format!("∂E_total/∂{}", b.names.plain(Sym::Out(x)));
-                    b.eval(sym, &q, net.loss_span.or(span))?
+                    self.loss_eval(&b, sym, x, true, &q, net.loss_span.or(span))?
                 } else {
                     let mut sum = 0.0;
                     for (y, sym) in &self.out_edges[x as usize] {
@@ -872,6 +918,25 @@ impl<'n> Plan<'n> {
             params,
             outputs: vec![net.outputs().map(|x| b.fw.out[x as usize]).collect()],
         })
+    }
+}
+
+/// E_total after the update, or NaN and the problem, named as a quantity
+/// after the update (`out_o1⁺`), since the values it used are the updated ones.
+fn after_update(net: &Network, total: Result<f64, EvalError>) -> (f64, Option<EvalError>) {
+    match total {
+        Ok(t) => (t, None),
+        Err(mut e) => {
+            e.quantity.push('⁺');
+            for i in &mut e.inputs {
+                let name = i.split(" = ").next().unwrap_or_default();
+                if net.params.iter().any(|p| p.name == name) {
+                    i.insert(name.len(), '⁺');
+                }
+            }
+            e.span = None;
+            (f64::NAN, Some(e))
+        }
     }
 }
 

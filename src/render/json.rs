@@ -120,6 +120,12 @@ struct SolutionJ<'a> {
     samples: Option<Vec<SampleJ<'a>>>,
     #[serde(rename = "E_total_after")]
     total_after: f64,
+    /// Why `E_total_after` is null: it cannot be computed.
+    #[serde(
+        rename = "E_total_after_problem",
+        skip_serializing_if = "Option::is_none"
+    )]
+    after_problem: Option<String>,
 }
 
 struct Writer<'s, 'a> {
@@ -434,6 +440,7 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
             }),
             samples,
             total_after: d.total_after,
+            after_problem: d.after_problem.as_ref().map(|e| e.to_string()),
         }
     }
 }

@@ -346,6 +346,8 @@ pub struct Page {
     pub omitted: Option<usize>,
     /// E_total after the update, formatted.
     pub total_after: String,
+    /// Why E_total after the update cannot be computed, when it cannot.
+    pub after_problem: Option<String>,
     /// LaTeX of η.
     pub eta: String,
     /// The network drawing as inline SVG (HTML pages).
@@ -844,6 +846,7 @@ pub fn build(
         mean: net.batch == crate::model::Batch::Mean,
         summary,
         total_after: ctx.num(d.total_after),
+        after_problem: d.after_problem.as_ref().map(|e| e.to_string()),
         eta: "\\eta".to_string(),
         diagram_html: None,
         diagram_src: None,

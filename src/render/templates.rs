@@ -118,6 +118,7 @@ pub fn escape_latex(s: &str) -> String {
             '<' => out.push_str("\\textless{}"),
             '>' => out.push_str("\\textgreater{}"),
             '|' => out.push_str("\\textbar{}"),
+            '⁺' => out.push_str("\\textsuperscript{+}"),
             '\n' | '\r' => out.push(' '),
             _ => out.push(c),
         }
