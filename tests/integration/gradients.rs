@@ -17,6 +17,7 @@
 //! whose steps move a relu or leaky relu net input across its kink at 0
 //! is skipped; so are networks with such a net input within 10⁻⁴ of 0.
 
+use chainrule::check::Quantity;
 use chainrule::derivation::{derive, Derivation, Options, Plan, Values};
 use chainrule::expr::{BinOp, Expr, Sym};
 use chainrule::model::{Activation, Loss, Network};
@@ -594,6 +595,25 @@ fn check_network(text: &str) -> Result<usize, TestCaseError> {
     // checked by the networks without data.
     if net.data.is_some() {
         return Ok(checked);
+    }
+    // `check` computes partials its own way (sums over paths of a graph of
+    // named quantities): it must agree on every gradient.
+    let asked: Vec<Quantity> = (0..net.params.len() as u32)
+        .map(|p| Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt: Sym::Param(p),
+        })
+        .collect();
+    for (p, v) in chainrule::check::evaluate(&net, &asked)
+        .into_iter()
+        .enumerate()
+    {
+        let a = base.params[p].value;
+        prop_assert!(
+            (a - v).abs() <= 1e-9 * a.abs().max(v.abs()) + 1e-15,
+            "∂E_total/∂{}: derivation {a}, check's graph {v}",
+            net.params[p].name
+        );
     }
     for (x, neuron) in net.neurons.iter().enumerate() {
         // δ_X: shift net_X itself.
