@@ -21,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod eval;
 pub mod exam;
+pub mod exercise;
 pub mod number;
 pub mod render;
 pub mod rng;

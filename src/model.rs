@@ -205,6 +205,23 @@ impl Network {
         }
     }
 
+    /// The network of sample `k` of its `data` block alone: that sample's
+    /// inputs and targets, no data block. Without data, the network itself.
+    pub fn one_sample(&self, k: usize) -> Network {
+        let mut net = self.clone();
+        if let Some(data) = net.data.take() {
+            if let Some((xs, ts)) = data.rows.get(k) {
+                for (&i, v) in data.inputs.iter().zip(xs) {
+                    net.inputs[i as usize].value = *v;
+                }
+                for (&o, v) in data.outputs.iter().zip(ts) {
+                    net.targets[o as usize] = Some(*v);
+                }
+            }
+        }
+        net
+    }
+
     /// Whether neuron `n` is in the last layer.
     pub fn is_output(&self, n: u32) -> bool {
         self.outputs().contains(&n)

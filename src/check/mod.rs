@@ -23,6 +23,7 @@ mod graph;
 mod mistake;
 mod point;
 mod report;
+mod table;
 mod words;
 
 use std::cell::OnceCell;
@@ -32,6 +33,7 @@ use std::str::FromStr;
 pub use claim::{Claim, Given, Precision, Quantity};
 pub use mistake::Mistake;
 pub use report::{render_json, render_text};
+pub use table::{mistake_values, mistake_words, MistakeValue};
 
 use crate::diagnostic::Diagnostic;
 use crate::eval::eval;

@@ -4,6 +4,7 @@
 mod check;
 mod exam;
 mod example;
+mod exercise;
 mod solve;
 mod train;
 
@@ -33,6 +34,8 @@ enum Command {
     Train(train::Args),
     /// Exam variants: question sheets, answer keys, CSV, Moodle XML.
     Exam(exam::Args),
+    /// A self-check exercise page: a box for every quantity, marked as you type.
+    Exercise(exercise::Args),
     /// Print a bundled example network.
     Example(example::Args),
 }
@@ -72,6 +75,7 @@ pub fn run() -> u8 {
         Command::Check(a) => check::execute(a),
         Command::Exam(a) => exam::execute(a),
         Command::Example(a) => example::execute(a),
+        Command::Exercise(a) => exercise::execute(a),
         Command::Train(a) => train::execute(a),
     };
     match result {

@@ -82,6 +82,16 @@ fn name_tspans(name: &str) -> String {
 
 /// The SVG drawing of a solved network.
 pub fn diagram(sol: &Solution<'_>, decimals: usize) -> String {
+    draw(sol, decimals, true)
+}
+
+/// The drawing with the given numbers only (inputs, weights, targets), no
+/// computed output under a neuron: for an exercise.
+pub fn diagram_given(sol: &Solution<'_>, decimals: usize) -> String {
+    draw(sol, decimals, false)
+}
+
+fn draw(sol: &Solution<'_>, decimals: usize, outputs: bool) -> String {
     let net = sol.net;
     let d = &sol.derivation;
     let names = NetNames::new(net, Default::default());
@@ -119,7 +129,7 @@ pub fn diagram(sol: &Solution<'_>, decimals: usize) -> String {
                 y: 0.0,
                 r: 0.0,
                 name: neuron.name.clone(),
-                value: Some(fmt(d.forward.out[x as usize])),
+                value: outputs.then(|| fmt(d.forward.out[x as usize])),
                 extra: net.targets[x as usize].map(|t| format!("target {}", fmt(t))),
                 bias: false,
             });

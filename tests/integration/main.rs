@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod errors;
 mod exam;
+mod exercise;
 mod expressions;
 mod extremes;
 mod fuzz_cli;

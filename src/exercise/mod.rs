@@ -1,0 +1,783 @@
+//! The self-check exercise: every quantity of the worked solution as a box
+//! to fill in, in the order of the solution, each with what it is, its
+//! value, what each known mistake gives for it (the table `check` judges
+//! with), and its formula as JavaScript over the quantities it is computed
+//! from, so that the page can credit a value computed correctly from the
+//! student's own earlier wrong one (error carried forward).
+//!
+//! The page only compares: everything it compares with is computed here,
+//! from the same derivation every other output reads.
+
+pub mod js;
+pub mod page;
+
+pub use page::{render, strings};
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::check::{mistake_values, Quantity};
+use crate::derivation::{DAct, DOut, Derivation, EvalError, Via};
+use crate::expr::{BinOp, Expr, Func, Names, Sym};
+use crate::model::{Activation, Network};
+use crate::notation::{latex_name, NetNames, Notation};
+use crate::render::page::{Page, StepView};
+
+/// One box: a quantity the student computes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    /// Its name as `check` reads it (`net_h1`, `dE_total/dw5`, `delta_o1`,
+    /// `w5+`, `E_total+`): the `data-quantity` of its input.
+    pub name: String,
+    /// LaTeX of the quantity.
+    pub latex: String,
+    /// Its exact value.
+    pub value: f64,
+    /// What each known mistake gives.
+    pub mistakes: Vec<MistakeJs>,
+    /// Its formula over the quantities it is computed from, as JavaScript
+    /// (`v("w5") * v("out_h1")`); `None` where no single step computes it.
+    pub formula: Option<String>,
+}
+
+/// A mistake's value for an item.
+#[derive(Debug, Clone, Serialize)]
+pub struct MistakeJs {
+    /// The stable code (`sign_flip`).
+    pub code: &'static str,
+    /// The value it gives.
+    pub value: f64,
+    /// In words.
+    pub words: String,
+}
+
+/// A part of the solution: the forward pass of a layer, the error, one
+/// param's step, or the values after the update.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    /// Its anchor.
+    pub id: String,
+    /// LaTeX of its heading's math, or empty.
+    pub heading_math: String,
+    /// Its heading's text key (`forward`, `error`, `gradient`, `after`).
+    pub kind: &'static str,
+    /// The boxes, in order.
+    pub items: Vec<Item>,
+    /// The worked solution of this part, as blocks of LaTeX lines (each an
+    /// `aligned` block, or prose when it starts with `%text `): "show this
+    /// step" shows them all, "show the next factor" one at a time.
+    pub blocks: Vec<Block>,
+}
+
+/// One block of a section's worked solution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Block {
+    /// Its label on the worked page (①), or empty.
+    pub label: String,
+    /// LaTeX of what it derives (a factor's partial, inline), or empty.
+    pub title: String,
+    /// Lines of an `aligned` block.
+    pub lines: Vec<String>,
+}
+
+/// The exercise of one sample (or of the network itself).
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// `main`, or `s1`, `s2`, … for the samples of a `data` block, and
+    /// `batch` for their combination.
+    pub id: String,
+    /// The fixed values the formulas read (inputs, params, consts,
+    /// targets, the rate), by name.
+    pub fixed: BTreeMap<String, f64>,
+    /// Its sections, in the order of the solution.
+    pub sections: Vec<Section>,
+}
+
+/// Everything the page shows and compares.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exercise {
+    /// The title.
+    pub title: String,
+    /// The groups: one, or each sample and the batch.
+    pub groups: Vec<Group>,
+    /// For each sample (with data): its inputs and targets, for the picker.
+    pub samples: Vec<String>,
+    /// The user functions as JavaScript (`U[k]`).
+    pub functions: String,
+}
+
+/// The names and values of one sample's solution.
+struct Ctx<'a> {
+    net: &'a Network,
+    d: &'a Derivation,
+    plain: NetNames<'a>,
+    names: NetNames<'a>,
+    asked: Vec<String>,
+}
+
+impl Ctx<'_> {
+    fn name(&self, s: Sym) -> String {
+        self.plain.plain(s)
+    }
+
+    fn delta_name(&self, y: u32) -> String {
+        format!("delta_{}", self.net.neurons[y as usize].name)
+    }
+
+    fn partial_name(&self, of: Sym, wrt: Sym) -> String {
+        format!("d{}/d{}", self.name(of), self.name(wrt))
+    }
+
+    fn latex(&self, s: Sym) -> String {
+        self.names.latex(s)
+    }
+
+    fn partial_latex(&self, of: Sym, wrt: Sym) -> String {
+        format!(
+            "\\frac{{\\partial {}}}{{\\partial {}}}",
+            self.latex(of),
+            self.latex(wrt)
+        )
+    }
+
+    fn delta_latex(&self, y: u32) -> String {
+        format!(
+            "\\delta_{{{}}}",
+            latex_name(&self.net.neurons[y as usize].name)
+        )
+    }
+
+    /// JavaScript of `e`, names looked up in the page.
+    fn js(&self, e: &Expr) -> String {
+        js::print(e, &|s| Some(self.name(s)))
+    }
+
+    fn v(&self, name: &str) -> String {
+        format!("v({})", js::string(name))
+    }
+
+    fn asked(&self, name: &str) -> bool {
+        self.asked.iter().any(|n| n == name)
+    }
+
+    fn item(&mut self, name: String, latex: String, value: f64, formula: Option<String>) -> Item {
+        self.asked.push(name.clone());
+        Item {
+            name,
+            latex,
+            value,
+            mistakes: Vec::new(),
+            formula,
+        }
+    }
+}
+
+/// Gives the derivation and worked page of a network of one sample.
+pub type PageOf<'a> = dyn Fn(&Network) -> Result<(Derivation, Page), EvalError> + 'a;
+
+/// The exercise of `net` (with a `data` block: of each sample, and of the
+/// batch), with its derivation `d`; `page_of` gives the worked solution of a
+/// network of one sample, whose steps the page reveals.
+pub fn build(net: &Network, d: &Derivation, page_of: &PageOf<'_>) -> Result<Exercise, EvalError> {
+    let mut groups = Vec::new();
+    let mut samples = Vec::new();
+    match &net.data {
+        None => {
+            let (_, page) = page_of(net)?;
+            groups.push(group(net, d, &page, "main".to_string()));
+        }
+        Some(data) => {
+            for (k, (xs, ts)) in data.rows.iter().enumerate() {
+                let one = net.one_sample(k);
+                let text: Vec<String> =
+                    data.inputs
+                        .iter()
+                        .zip(xs)
+                        .map(|(&i, x)| format!("{} = {}", net.inputs[i as usize].name, x))
+                        .chain(data.outputs.iter().zip(ts).map(|(&o, t)| {
+                            format!("target_{} = {}", net.neurons[o as usize].name, t)
+                        }))
+                        .collect();
+                samples.push(text.join(", "));
+                let (dk, page) = page_of(&one)?;
+                groups.push(group(&one, &dk, &page, format!("s{}", k + 1)));
+            }
+            groups.push(batch(net, d));
+        }
+    }
+    let plain = NetNames::new(net, Notation::NetOut);
+    Ok(Exercise {
+        title: net.title.clone().unwrap_or_default(),
+        groups,
+        samples,
+        functions: js::functions(net, &|s| Some(plain.plain(s))),
+    })
+}
+
+fn fixed_values(net: &Network) -> BTreeMap<String, f64> {
+    let plain = NetNames::new(net, Notation::NetOut);
+    let mut fixed = BTreeMap::new();
+    for (i, s) in net.inputs.iter().enumerate() {
+        fixed.insert(plain.plain(Sym::Input(i as u32)), s.value);
+    }
+    for (i, s) in net.params.iter().enumerate() {
+        fixed.insert(plain.plain(Sym::Param(i as u32)), s.value);
+    }
+    for (i, s) in net.consts.iter().enumerate() {
+        fixed.insert(plain.plain(Sym::Const(i as u32)), s.value);
+    }
+    for x in net.outputs() {
+        if let Some(t) = net.targets[x as usize] {
+            fixed.insert(plain.plain(Sym::Target(x)), t);
+        }
+    }
+    fixed.insert("eta".to_string(), net.rate);
+    fixed
+}
+
+/// The exercise of one sample: `net` holds that sample's values.
+fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
+    let mut c = Ctx {
+        net,
+        d,
+        plain: NetNames::new(net, Notation::NetOut),
+        names: NetNames::new(net, Notation::NetOut),
+        asked: Vec::new(),
+    };
+    let mut sections = Vec::new();
+    let mut quantities: Vec<Vec<Quantity>> = Vec::new();
+
+    // Forward pass, layer by layer.
+    for (l, layer) in net.layers.iter().enumerate() {
+        let mut items = Vec::new();
+        let mut qs = Vec::new();
+        for x in layer.neurons.clone() {
+            let neuron = &net.neurons[x as usize];
+            let f = c.js(&neuron.net);
+            items.push(c.item(
+                c.name(Sym::Net(x)),
+                c.latex(Sym::Net(x)),
+                d.forward.net[x as usize],
+                Some(f),
+            ));
+            qs.push(Quantity::Value(Sym::Net(x)));
+            let out = match layer.activation {
+                Activation::Softmax => softmax_out(layer.neurons.clone(), x),
+                a => crate::derivation::activation_expr(a, x),
+            };
+            let f = c.js(&out);
+            items.push(c.item(
+                c.name(Sym::Out(x)),
+                c.latex(Sym::Out(x)),
+                d.forward.out[x as usize],
+                Some(f),
+            ));
+            qs.push(Quantity::Value(Sym::Out(x)));
+        }
+        let blocks = page
+            .forward
+            .get(l)
+            .map(|lv| {
+                lv.neurons
+                    .iter()
+                    .map(|n| Block {
+                        label: String::new(),
+                        title: String::new(),
+                        lines: n.lines.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        sections.push(Section {
+            id: format!("{id}-forward-{}", layer.name),
+            heading_math: String::new(),
+            kind: "forward",
+            items,
+            blocks,
+        });
+        quantities.push(qs);
+    }
+
+    // The error.
+    let mut items = Vec::new();
+    let mut qs = Vec::new();
+    let mut total = Vec::new();
+    for x in net.outputs() {
+        let e = d.forward.err_expr[x as usize]
+            .clone()
+            .unwrap_or(Expr::Num(0.0));
+        let f = c.js(&e);
+        items.push(c.item(
+            c.name(Sym::Err(x)),
+            c.latex(Sym::Err(x)),
+            d.forward.err[x as usize],
+            Some(f),
+        ));
+        qs.push(Quantity::Value(Sym::Err(x)));
+        total.push(c.v(&c.name(Sym::Err(x))));
+    }
+    items.push(c.item(
+        "E_total".to_string(),
+        "E_{total}".to_string(),
+        d.forward.total,
+        Some(total.join(" + ")),
+    ));
+    qs.push(Quantity::Value(Sym::ErrTotal));
+    sections.push(Section {
+        id: format!("{id}-error"),
+        heading_math: String::new(),
+        kind: "error",
+        items,
+        blocks: vec![Block {
+            label: String::new(),
+            title: String::new(),
+            lines: page.error.lines.clone(),
+        }],
+    });
+    quantities.push(qs);
+
+    // One step per param, in the page's order.
+    for step in &page.backward {
+        let Some(p) = net.params.iter().position(|s| s.name == step.param) else {
+            continue;
+        };
+        let (items, qs) = param_items(&mut c, p);
+        sections.push(Section {
+            id: format!("{id}-{}", step.anchor),
+            heading_math: step.gradient_inline.clone(),
+            kind: "gradient",
+            items,
+            blocks: step_blocks(step),
+        });
+        quantities.push(qs);
+    }
+
+    // After the update.
+    if d.after_problem.is_none() {
+        let item = c.item(
+            "E_total+".to_string(),
+            "E_{total}^{+}".to_string(),
+            d.total_after,
+            None,
+        );
+        sections.push(Section {
+            id: format!("{id}-after"),
+            heading_math: String::new(),
+            kind: "after",
+            items: vec![item],
+            blocks: Vec::new(),
+        });
+        quantities.push(vec![Quantity::After(Sym::ErrTotal)]);
+    }
+
+    // What each mistake gives, for every box at once.
+    let all: Vec<Quantity> = quantities.iter().flatten().copied().collect();
+    let mut table = mistake_values(net, &all).into_iter();
+    for s in &mut sections {
+        for it in &mut s.items {
+            if let Some((_, list)) = table.next() {
+                it.mistakes = list
+                    .into_iter()
+                    .map(|m| MistakeJs {
+                        code: m.mistake.code(),
+                        value: m.value,
+                        words: m.words,
+                    })
+                    .collect();
+            }
+        }
+    }
+    Group {
+        id,
+        fixed: fixed_values(net),
+        sections,
+    }
+}
+
+/// out_x of a softmax layer: e^(net_x) / Σ_k e^(net_k).
+fn softmax_out(layer: std::ops::Range<u32>, x: u32) -> Expr {
+    use crate::expr::Builtin;
+    let exp = |k: u32| Expr::Call(Func::Builtin(Builtin::Exp), vec![Expr::Var(Sym::Net(k))]);
+    let mut sum: Option<Expr> = None;
+    for k in layer {
+        sum = Some(match sum {
+            None => exp(k),
+            Some(s) => Expr::bin(BinOp::Add, s, exp(k)),
+        });
+    }
+    Expr::bin(BinOp::Div, exp(x), sum.unwrap_or(Expr::Num(1.0)))
+}
+
+/// The boxes of param `p`'s step: the factors not asked before, each δ,
+/// the gradient and the update.
+fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
+    let d = c.d;
+    let psym = Sym::Param(p as u32);
+    let mut items = Vec::new();
+    let mut qs = Vec::new();
+    let mut sum = Vec::new();
+    for edge in &d.params[p].terms {
+        let y = edge.to;
+        match edge.via() {
+            Via::Net(_) => {
+                ask_delta(c, y, &mut items, &mut qs);
+                let name = c.partial_name(Sym::Net(y), psym);
+                let f = c.js(&edge.factor.symbolic);
+                items.push(c.item(
+                    name.clone(),
+                    c.partial_latex(Sym::Net(y), psym),
+                    edge.factor.value,
+                    Some(f),
+                ));
+                qs.push(Quantity::Partial {
+                    of: Sym::Net(y),
+                    wrt: psym,
+                });
+                sum.push(format!("{} * {}", c.v(&c.delta_name(y)), c.v(&name)));
+            }
+            Via::Out(_) => {
+                ask_d_out(c, y, &mut items, &mut qs);
+                let name = c.partial_name(Sym::Out(y), psym);
+                let f = c.js(&edge.factor.symbolic);
+                items.push(c.item(
+                    name.clone(),
+                    c.partial_latex(Sym::Out(y), psym),
+                    edge.factor.value,
+                    Some(f),
+                ));
+                qs.push(Quantity::Partial {
+                    of: Sym::Out(y),
+                    wrt: psym,
+                });
+                let d_out = c.partial_name(Sym::ErrTotal, Sym::Out(y));
+                sum.push(format!("{} * {}", c.v(&d_out), c.v(&name)));
+            }
+            Via::Err(_) => {
+                let name = c.partial_name(Sym::Err(y), psym);
+                let f = c.js(&edge.factor.symbolic);
+                items.push(c.item(
+                    name.clone(),
+                    c.partial_latex(Sym::Err(y), psym),
+                    edge.factor.value,
+                    Some(f),
+                ));
+                qs.push(Quantity::Partial {
+                    of: Sym::Err(y),
+                    wrt: psym,
+                });
+                sum.push(c.v(&name));
+            }
+        }
+    }
+    let g = &d.params[p];
+    let name = c.partial_name(Sym::ErrTotal, psym);
+    let formula = if sum.is_empty() {
+        "0".to_string()
+    } else {
+        sum.join(" + ")
+    };
+    items.push(c.item(
+        name.clone(),
+        c.partial_latex(Sym::ErrTotal, psym),
+        g.value,
+        Some(formula),
+    ));
+    qs.push(Quantity::Partial {
+        of: Sym::ErrTotal,
+        wrt: psym,
+    });
+    let pname = c.name(psym);
+    let update = format!("{} - v(\"eta\") * {}", c.v(&pname), c.v(&name));
+    items.push(c.item(
+        format!("{pname}+"),
+        format!("{}^{{+}}", c.latex(psym)),
+        g.updated,
+        Some(update),
+    ));
+    qs.push(Quantity::Updated(p as u32));
+    (items, qs)
+}
+
+/// Asks ∂E_total/∂out_y (if not asked yet), and before it the δ's it sums over.
+fn ask_d_out(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quantity>) {
+    let name = c.partial_name(Sym::ErrTotal, Sym::Out(y));
+    if c.asked(&name) {
+        return;
+    }
+    let g = &c.d.neurons[y as usize];
+    let formula = match &g.d_out {
+        DOut::Loss(f) => c.js(&f.symbolic),
+        DOut::Sum(edges) => {
+            for e in edges {
+                ask_delta(c, e.to, items, qs);
+            }
+            let terms: Vec<String> = edges
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} * {}",
+                        c.v(&c.delta_name(e.to)),
+                        c.js(&e.factor.symbolic)
+                    )
+                })
+                .collect();
+            if terms.is_empty() {
+                "0".to_string()
+            } else {
+                terms.join(" + ")
+            }
+        }
+    };
+    let it = c.item(
+        name,
+        c.partial_latex(Sym::ErrTotal, Sym::Out(y)),
+        g.d_out_value,
+        Some(formula),
+    );
+    items.push(it);
+    qs.push(Quantity::Partial {
+        of: Sym::ErrTotal,
+        wrt: Sym::Out(y),
+    });
+}
+
+/// Asks δ_y (if not asked yet) and the factors it is the product of.
+fn ask_delta(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quantity>) {
+    let name = c.delta_name(y);
+    if c.asked(&name) {
+        return;
+    }
+    let g = &c.d.neurons[y as usize];
+    let formula = match &g.d_act {
+        DAct::Elementwise(f) => {
+            ask_d_out(c, y, items, qs);
+            let dname = c.partial_name(Sym::Out(y), Sym::Net(y));
+            if !c.asked(&dname) {
+                let js = c.js(&f.symbolic);
+                let it = c.item(
+                    dname.clone(),
+                    c.partial_latex(Sym::Out(y), Sym::Net(y)),
+                    f.value,
+                    Some(js),
+                );
+                items.push(it);
+                qs.push(Quantity::Partial {
+                    of: Sym::Out(y),
+                    wrt: Sym::Net(y),
+                });
+            }
+            format!(
+                "{} * {}",
+                c.v(&c.partial_name(Sym::ErrTotal, Sym::Out(y))),
+                c.v(&dname)
+            )
+        }
+        DAct::Softmax(col) => {
+            let layer = c.net.layer_of(y).neurons.clone();
+            for j in layer.clone() {
+                ask_d_out(c, j, items, qs);
+            }
+            layer
+                .zip(col)
+                .map(|(j, f)| {
+                    format!(
+                        "{} * {}",
+                        c.v(&c.partial_name(Sym::ErrTotal, Sym::Out(j))),
+                        c.js(&f.symbolic)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        }
+    };
+    let it = c.item(name, c.delta_latex(y), g.delta, Some(formula));
+    items.push(it);
+    qs.push(Quantity::Partial {
+        of: Sym::ErrTotal,
+        wrt: Sym::Net(y),
+    });
+}
+
+/// The worked step as blocks: the chain rule, each factor, each δ, the
+/// product, the update.
+fn step_blocks(step: &StepView) -> Vec<Block> {
+    let block = |label: &str, title: &str, lines: &[String]| Block {
+        label: label.to_string(),
+        title: title.to_string(),
+        lines: lines.to_vec(),
+    };
+    let mut blocks = Vec::new();
+    for b in &step.before {
+        blocks.push(block("", &b.delta, &b.lines));
+    }
+    blocks.push(block("", "", &step.chain));
+    for f in &step.factors {
+        let lines = match &f.reference {
+            Some(r) => vec![format!("{} = {} &= {}", r.partial, r.delta, r.value)],
+            None => f.lines.clone(),
+        };
+        blocks.push(block(&f.label, &f.inline, &lines));
+    }
+    for dd in &step.deltas {
+        blocks.push(block("", &dd.delta, &dd.lines));
+    }
+    if !step.product.is_empty() {
+        blocks.push(block("", &step.gradient_inline, &step.product));
+    }
+    blocks.push(block(
+        "",
+        &format!("{}^{{+}}", step.param_latex),
+        &step.update,
+    ));
+    blocks
+}
+
+/// The batch: E_total and every gradient and update combined over the
+/// samples, with what each mistake gives combined the same way.
+fn batch(net: &Network, d: &Derivation) -> Group {
+    let rows = d.samples.len();
+    let scale = match net.batch {
+        crate::model::Batch::Mean => 1.0 / rows as f64,
+        crate::model::Batch::Sum => 1.0,
+    };
+    let plain = NetNames::new(net, Notation::NetOut);
+    // Each sample's table for E_total and every gradient.
+    let mut qs = vec![Quantity::Value(Sym::ErrTotal)];
+    qs.extend((0..net.params.len() as u32).map(|p| Quantity::Partial {
+        of: Sym::ErrTotal,
+        wrt: Sym::Param(p),
+    }));
+    let tables: Vec<_> = (0..rows)
+        .map(|k| mistake_values(&net.one_sample(k), &qs))
+        .collect();
+    // A mistake's combined value: the same mistake in every sample.
+    let combined = |i: usize| -> Vec<(crate::check::Mistake, f64, String)> {
+        let mut out = Vec::new();
+        for m in &tables[0][i].1 {
+            let mut sum = 0.0;
+            let mut all = true;
+            for t in &tables {
+                match t[i]
+                    .1
+                    .iter()
+                    .find(|x| x.mistake == m.mistake && x.words == m.words)
+                {
+                    Some(x) => sum += x.value,
+                    None => all = false,
+                }
+            }
+            if all && !out.iter().any(|(mm, _, _)| *mm == m.mistake) {
+                out.push((m.mistake, scale * sum, m.words.clone()));
+            }
+        }
+        out
+    };
+    let to_js = |list: Vec<(crate::check::Mistake, f64, String)>| -> Vec<MistakeJs> {
+        list.into_iter()
+            .map(|(m, value, words)| MistakeJs {
+                code: m.code(),
+                value,
+                words,
+            })
+            .collect()
+    };
+    let mut sections = Vec::new();
+    let total = Item {
+        name: "E_total".to_string(),
+        latex: "E_{total}".to_string(),
+        value: d.forward.total,
+        mistakes: to_js(combined(0)),
+        formula: None,
+    };
+    sections.push(Section {
+        id: "batch-error".to_string(),
+        heading_math: String::new(),
+        kind: "error",
+        items: vec![total],
+        blocks: Vec::new(),
+    });
+    for (p, param) in net.params.iter().enumerate() {
+        let psym = Sym::Param(p as u32);
+        let gname = format!("dE_total/d{}", plain.plain(psym));
+        let g = &d.params[p];
+        let mistakes = combined(p + 1);
+        // An update with a wrong gradient is wrong the same way; the
+        // update's own mistakes apply to the right gradient.
+        let mut updates: Vec<MistakeJs> = mistakes
+            .iter()
+            .map(|(m, v, w)| MistakeJs {
+                code: m.code(),
+                value: param.value - net.rate * v,
+                words: w.clone(),
+            })
+            .collect();
+        for (m, v) in [
+            (
+                crate::check::Mistake::AddedUpdate,
+                param.value + net.rate * g.value,
+            ),
+            (crate::check::Mistake::MissingRate, param.value - g.value),
+        ] {
+            updates.push(MistakeJs {
+                code: m.code(),
+                value: v,
+                words: crate::check::mistake_words(m),
+            });
+        }
+        let pname = plain.plain(psym);
+        let items = vec![
+            Item {
+                name: gname.clone(),
+                latex: format!(
+                    "\\frac{{\\partial E_{{total}}}}{{\\partial {}}}",
+                    plain.latex(psym)
+                ),
+                value: g.value,
+                mistakes: to_js(mistakes),
+                formula: None,
+            },
+            Item {
+                name: format!("{pname}+"),
+                latex: format!("{}^{{+}}", plain.latex(psym)),
+                value: g.updated,
+                mistakes: updates,
+                formula: Some(format!(
+                    "v({}) - v(\"eta\") * v({})",
+                    js::string(&pname),
+                    js::string(&gname)
+                )),
+            },
+        ];
+        sections.push(Section {
+            id: format!("batch-d{}", pname.to_ascii_lowercase()),
+            heading_math: format!("\\partial E_{{total}} / \\partial {}", plain.latex(psym)),
+            kind: "gradient",
+            items,
+            blocks: Vec::new(),
+        });
+    }
+    if d.after_problem.is_none() {
+        sections.push(Section {
+            id: "batch-after".to_string(),
+            heading_math: String::new(),
+            kind: "after",
+            items: vec![Item {
+                name: "E_total+".to_string(),
+                latex: "E_{total}^{+}".to_string(),
+                value: d.total_after,
+                mistakes: Vec::new(),
+                formula: None,
+            }],
+            blocks: Vec::new(),
+        });
+    }
+    let mut fixed = fixed_values(net);
+    // Targets differ by sample; the batch reads params and the rate only.
+    fixed.retain(|k, _| !k.starts_with("target_"));
+    Group {
+        id: "batch".to_string(),
+        fixed,
+        sections,
+    }
+}
