@@ -70,7 +70,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         return Ok(0);
     }
     let (_, base) = page_of(&net.one_sample(0)).map_err(|e| eval_failure(&src, e))?;
-    let given = given(&base, &args.lang)?;
+    let given = given(&base, &args.lang, net.data.is_some())?;
     let drawing = svg::diagram_given(&sol, 4);
     let key = format!("{:016x}", fnv1a(src.text.as_bytes()));
     let text = exercise::render(&ex, &drawing, &given, &args.lang, &key)?;
@@ -79,7 +79,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
 }
 
 /// The given numbers of the network, as rows of (label, MathML).
-fn given(page: &page::Page, lang: &str) -> Result<Given, Failure> {
+fn given(page: &page::Page, lang: &str, data: bool) -> Result<Given, Failure> {
     let t = exercise::strings(lang)?;
     let label = |k: &str| t[k].as_str().unwrap_or_default().to_string();
     let math = |tex: &str| -> Result<String, Failure> {
@@ -101,11 +101,18 @@ fn given(page: &page::Page, lang: &str) -> Result<Given, Failure> {
     };
     let n = &page.network;
     let mut rows = Vec::new();
+    // With a `data` block the inputs and targets are the sample's: the
+    // picker shows them.
+    let (inputs, targets) = if data {
+        (String::new(), String::new())
+    } else {
+        (list(&n.inputs)?, list(&n.targets)?)
+    };
     for (key, html) in [
-        ("given_inputs", list(&n.inputs)?),
+        ("given_inputs", inputs),
         ("given_params", list(&n.params)?),
         ("given_consts", list(&n.consts)?),
-        ("given_targets", list(&n.targets)?),
+        ("given_targets", targets),
     ] {
         if !html.is_empty() {
             rows.push((label(key), html));
