@@ -113,8 +113,10 @@ pub struct ParamGrad {
     pub terms: Vec<Edge>,
     /// ∂E_total/∂p.
     pub value: f64,
-    /// p⁺ = p − η·∂E_total/∂p.
+    /// p⁺: p − η·∂E_total/∂p, or the first step of the network's optimizer.
     pub updated: f64,
+    /// The first step of the network's update rule, with its intermediates.
+    pub step: crate::optimizer::ParamStep,
 }
 
 /// The forward pass.
@@ -668,11 +670,12 @@ impl<'n> Plan<'n> {
             }
             let q = || format!("∂E_total/∂{}", param.name);
             let value = b.check(sum, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
-            let updated = self.update(&b, p, value)?;
+            let step = self.update(&b, p, value)?;
             params.push(ParamGrad {
                 terms: edges,
                 value,
-                updated,
+                updated: step.after,
+                step,
             });
         }
         let mut after = values.clone();
@@ -754,15 +757,21 @@ impl<'n> Plan<'n> {
         }
     }
 
-    fn update(&self, b: &Builder<'_>, p: usize, gradient: f64) -> Result<f64, EvalError> {
+    /// The first step of the update rule for param `p` (the state starts
+    /// at 0, so each param's first step depends on its own gradient only).
+    fn update(
+        &self,
+        b: &Builder<'_>,
+        p: usize,
+        gradient: f64,
+    ) -> Result<crate::optimizer::ParamStep, EvalError> {
         let param = &self.net.params[p];
         let q = || format!("{}⁺", param.name);
-        b.check(
-            b.values.params[p] - self.net.rate * gradient,
-            &q,
-            &Expr::Var(Sym::Param(p as u32)),
-            Some(param.span),
-        )
+        let rule = self.net.update_rule();
+        let mut state = crate::optimizer::State::new(1);
+        let mut s = crate::optimizer::step(&rule, &mut state, &[b.values.params[p]], &[gradient])[0];
+        s.after = b.check(s.after, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
+        Ok(s)
     }
 
     /// The derivation with `values`: one sample, or with a `data` block
@@ -788,7 +797,9 @@ impl<'n> Plan<'n> {
         for p in 0..net.params.len() {
             let g = b.r(scale * samples.iter().map(|s| s.params[p].value).sum::<f64>());
             first.params[p].value = g;
-            first.params[p].updated = self.update(&b, p, g)?;
+            let step = self.update(&b, p, g)?;
+            first.params[p].updated = step.after;
+            first.params[p].step = step;
         }
         let mut after = values.clone();
         for (v, g) in after.params.iter_mut().zip(&first.params) {

@@ -23,6 +23,7 @@ pub mod eval;
 pub mod exam;
 pub mod exercise;
 pub mod number;
+pub mod optimizer;
 pub mod render;
 pub mod rng;
 pub mod solution;

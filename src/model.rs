@@ -177,6 +177,10 @@ pub struct Network {
     pub loss_span: Option<Span>,
     /// The learning rate η.
     pub rate: f64,
+    /// The update rule (`optimizer …`; plain gradient descent by default).
+    pub optimizer: crate::optimizer::Optimizer,
+    /// The weight decay λ (`weight_decay …`; 0 by default, 0.01 for `adamw`).
+    pub weight_decay: f64,
     /// Several samples, when the file has a `data` block.
     pub data: Option<Data>,
     /// How samples combine.
@@ -220,6 +224,15 @@ impl Network {
             }
         }
         net
+    }
+
+    /// The update rule with its rate and weight decay.
+    pub fn update_rule(&self) -> crate::optimizer::Rule {
+        crate::optimizer::Rule {
+            optimizer: self.optimizer,
+            rate: self.rate,
+            weight_decay: self.weight_decay,
+        }
     }
 
     /// Whether neuron `n` is in the last layer.

@@ -1,10 +1,12 @@
-//! Training runs: plain gradient descent with the network's η, every step
-//! from the values of the step before (all gradients of a step taken before
-//! any param changes), or stochastic (an update after each sample, in
-//! order). Records E_total and the outputs at chosen steps.
+//! Training runs: the network's update rule (plain gradient descent with its
+//! η unless an `optimizer` says otherwise), every step from the values of the
+//! step before (all gradients of a step taken before any param changes), or
+//! stochastic (an update after each sample, in order). Records E_total and
+//! the outputs at chosen steps.
 
 use crate::derivation::{EvalError, Options, Plan, Values};
 use crate::model::Network;
+use crate::optimizer::{self, State};
 
 /// How to train.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +86,8 @@ pub fn train(
 ) -> Result<Run, EvalError> {
     let plan = Plan::new(net);
     let mut values = Values::of(net);
+    let rule = net.update_rule();
+    let mut state = State::new(net.params.len());
     let every = opts.every.max(1);
     let mut history = Vec::new();
     let mut curve = Vec::with_capacity(opts.steps + 1);
@@ -103,8 +107,9 @@ pub fn train(
             if step < opts.steps {
                 for k in 0..samples {
                     let g = plan.gradients_one(&values.sample(net, k))?;
-                    for (v, d) in values.params.iter_mut().zip(&g.params) {
-                        *v -= net.rate * d;
+                    let steps = optimizer::step(&rule, &mut state, &values.params, &g.params);
+                    for (v, s) in values.params.iter_mut().zip(&steps) {
+                        *v = s.after;
                     }
                 }
             }
@@ -119,8 +124,9 @@ pub fn train(
                 });
             }
             if step < opts.steps {
-                for (v, d) in values.params.iter_mut().zip(&g.params) {
-                    *v -= net.rate * d;
+                let steps = optimizer::step(&rule, &mut state, &values.params, &g.params);
+                for (v, s) in values.params.iter_mut().zip(&steps) {
+                    *v = s.after;
                 }
             }
         }

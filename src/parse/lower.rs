@@ -15,9 +15,9 @@ use crate::model::{Activation, Batch, Data, Function, Layer, Loss, Network, Neur
 pub(crate) const MAX_LAYER_WIDTH: usize = 100_000;
 
 /// Words of the language that cannot name anything.
-pub(crate) const KEYWORDS: [&str; 14] = [
+pub(crate) const KEYWORDS: [&str; 16] = [
     "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate", "init", "seed",
-    "dense", "data", "batch",
+    "dense", "data", "batch", "optimizer", "weight_decay",
 ];
 
 /// What a declared name is.
@@ -60,6 +60,8 @@ struct Raw<'i> {
     targets: Vec<(String, f64, Span)>,
     loss: Option<(Pair<'i, Rule>, Span)>,
     rate: Option<(f64, Span)>,
+    optimizer: Option<(crate::optimizer::Optimizer, Span)>,
+    weight_decay: Option<(f64, Span)>,
     init: Option<(InitDist, u64, Span)>,
     data: Option<(String, usize, Span)>,
 }
@@ -113,6 +115,8 @@ pub fn lower(file: Pair<'_, Rule>, src: &str) -> Result<Network, Vec<Diagnostic>
             loss: Loss::Mse,
             loss_span: None,
             rate: 0.5,
+            optimizer: Default::default(),
+            weight_decay: 0.0,
             data: None,
             batch: Default::default(),
         },
@@ -175,6 +179,8 @@ impl<'s> Lowerer<'s> {
             targets: Vec::new(),
             loss: None,
             rate: None,
+            optimizer: None,
+            weight_decay: None,
             init: None,
             data: None,
         };
@@ -372,6 +378,52 @@ impl<'s> Lowerer<'s> {
                             Batch::Mean
                         }
                     };
+                }
+                Rule::optimizer_stmt => {
+                    let mut it = stmt.into_inner().skip(1);
+                    let name = it.next().expect("optimizer name");
+                    let mut args = Vec::new();
+                    let mut ok = true;
+                    for a in it.flat_map(|a| a.into_inner()) {
+                        match read_number(a.as_str(), Span::of(a.as_span())) {
+                            Ok(v) => args.push(v),
+                            Err(d) => {
+                                ok = false;
+                                self.errors.push(d);
+                            }
+                        }
+                    }
+                    if let Some((_, first)) = raw.optimizer {
+                        let at = self.at(first);
+                        self.errors.push(
+                            Diagnostic::new(span, "the network has a second `optimizer`")
+                                .with_note(format!("the first is at {at}")),
+                        );
+                    } else if ok {
+                        match crate::optimizer::Optimizer::from_parts(name.as_str(), &args) {
+                            Ok(o) => raw.optimizer = Some((o, span)),
+                            Err(m) => self.error(span, m),
+                        }
+                    }
+                }
+                Rule::weight_decay_stmt => {
+                    let n = stmt.into_inner().nth(1).expect("weight decay value");
+                    let nspan = Span::of(n.as_span());
+                    match read_number(n.as_str(), nspan) {
+                        Ok(v) if v >= 0.0 => {
+                            if let Some((_, first)) = raw.weight_decay {
+                                let at = self.at(first);
+                                self.errors.push(
+                                    Diagnostic::new(span, "the network has a second `weight_decay`")
+                                        .with_note(format!("the first is at {at}")),
+                                );
+                            } else {
+                                raw.weight_decay = Some((v, span));
+                            }
+                        }
+                        Ok(_) => self.error(nspan, "the weight decay must be 0 or more"),
+                        Err(d) => self.errors.push(d),
+                    }
                 }
                 Rule::rate_stmt => {
                     let n = stmt.into_inner().nth(1).expect("rate value");
@@ -708,6 +760,15 @@ impl<'s> Lowerer<'s> {
         if let Some((r, _)) = raw.rate {
             self.net.rate = r;
         }
+        if let Some((o, _)) = raw.optimizer {
+            self.net.optimizer = o;
+        }
+        // PyTorch's AdamW decays by 0.01 unless told otherwise.
+        self.net.weight_decay = match (raw.weight_decay, self.net.optimizer) {
+            (Some((w, _)), _) => w,
+            (None, crate::optimizer::Optimizer::AdamW(..)) => 0.01,
+            (None, _) => 0.0,
+        };
         // Functions.
         for (name, args, body, span) in &raw.functions {
             let res = FnResolver { l: self, args };

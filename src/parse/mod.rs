@@ -141,9 +141,14 @@ fn describe(rule: &Rule) -> &'static str {
         | Rule::kw_layer
         | Rule::kw_target
         | Rule::kw_loss
-        | Rule::kw_rate => {
-            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss`, `rate`, `init`, `data` or `batch`)"
+        | Rule::kw_rate
+        | Rule::optimizer_stmt
+        | Rule::weight_decay_stmt
+        | Rule::kw_optimizer
+        | Rule::kw_weight_decay => {
+            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss`, `rate`, `init`, `data`, `batch`, `optimizer` or `weight_decay`)"
         }
+        Rule::optimizer_args => "the optimizer's numbers, like `(0.9, 0.999, 1e-8)`",
         Rule::size => "a size like `[3]`",
         Rule::integer => "a whole number",
         Rule::vector => "a vector like `[0.1, 0.5]`",
