@@ -769,8 +769,14 @@ impl<'n> Plan<'n> {
         let q = || format!("{}⁺", param.name);
         let rule = self.net.update_rule();
         let mut state = crate::optimizer::State::new(1);
-        let mut s = crate::optimizer::step(&rule, &mut state, &[b.values.params[p]], &[gradient])[0];
-        s.after = b.check(s.after, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
+        let mut s =
+            crate::optimizer::step(&rule, &mut state, &[b.values.params[p]], &[gradient])[0];
+        s.after = b.check(
+            s.after,
+            &q,
+            &Expr::Var(Sym::Param(p as u32)),
+            Some(param.span),
+        )?;
         Ok(s)
     }
 

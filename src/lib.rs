@@ -27,4 +27,5 @@ pub mod optimizer;
 pub mod render;
 pub mod rng;
 pub mod solution;
+pub mod steps;
 pub mod train;

@@ -51,6 +51,28 @@ fn trim_scientific(s: &str) -> String {
     }
 }
 
+/// The text of `x` with `digits` significant digits, trailing zeros
+/// dropped: decimal from 10⁻³ to 10¹⁵, scientific outside
+/// (`1.92341658e-10`). For quantities that are small by nature (an
+/// optimizer's second moment), where a fixed number of decimals would show 0.
+pub fn significant(x: f64, digits: usize) -> String {
+    let a = x.abs();
+    if !x.is_finite() || a == 0.0 {
+        return format(x, 1);
+    }
+    let digits = digits.max(1);
+    if !(1e-3..1e15).contains(&a) {
+        return trim_scientific(&format!("{:.*e}", digits - 1, x));
+    }
+    let places = (digits as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
+    format(x, places)
+}
+
+/// The LaTeX of [`significant()`].
+pub fn latex_significant(x: f64, digits: usize) -> String {
+    latex_of(&significant(x, digits))
+}
+
 /// `x` rounded as [`format()`] shows it.
 pub fn round(x: f64, decimals: usize) -> f64 {
     format(x, decimals).parse().unwrap_or(x)
@@ -72,6 +94,15 @@ pub fn latex_of(shown: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(significant(0.082167041234, 9), "0.0821670412");
+        assert_eq!(significant(1.92341658e-10, 9), "1.92341658e-10");
+        assert_eq!(significant(0.4, 9), "0.4");
+        assert_eq!(significant(-1234.5678, 6), "-1234.57");
+        assert_eq!(significant(0.0, 9), "0");
+    }
 
     #[test]
     fn drops_trailing_zeros_and_rounds() {

@@ -38,7 +38,9 @@ pub enum Optimizer {
 }
 
 /// The optimizers' names, for messages.
-pub const NAMES: [&str; 7] = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"];
+pub const NAMES: [&str; 7] = [
+    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
+];
 
 impl Optimizer {
     /// The optimizer `name` with the constants `args`, the defaults filling
@@ -52,7 +54,10 @@ impl Optimizer {
             "adagrad" => (Optimizer::Adagrad(arg(0, 1e-10)), 1),
             "rmsprop" => (Optimizer::RmsProp(arg(0, 0.99), arg(1, 1e-8)), 2),
             "adam" => (Optimizer::Adam(arg(0, 0.9), arg(1, 0.999), arg(2, 1e-8)), 3),
-            "adamw" => (Optimizer::AdamW(arg(0, 0.9), arg(1, 0.999), arg(2, 1e-8)), 3),
+            "adamw" => (
+                Optimizer::AdamW(arg(0, 0.9), arg(1, 0.999), arg(2, 1e-8)),
+                3,
+            ),
             other => {
                 return Err(format!(
                     "unknown optimizer `{other}`; the optimizers are {}",
@@ -61,7 +66,10 @@ impl Optimizer {
             }
         };
         if args.len() > max {
-            return Err(format!("`{name}` takes at most {max} numbers, not {}", args.len()));
+            return Err(format!(
+                "`{name}` takes at most {max} numbers, not {}",
+                args.len()
+            ));
         }
         let unit = |x: f64, what: &str| -> Result<(), String> {
             if (0.0..1.0).contains(&x) {
@@ -244,7 +252,11 @@ pub fn step(rule: &Rule, state: &mut State, params: &[f64], grads: &[f64]) -> Ve
                 after: p,
             };
             let coupled = !matches!(rule.optimizer, Optimizer::AdamW(..));
-            let g = if coupled && wd != 0.0 { grad + wd * p } else { grad };
+            let g = if coupled && wd != 0.0 {
+                grad + wd * p
+            } else {
+                grad
+            };
             s.g = g;
             let after = match rule.optimizer {
                 Optimizer::Sgd => p - lr * g,
@@ -319,10 +331,20 @@ mod tests {
 
     #[test]
     fn specs_read_back() {
-        for spec in ["sgd", "momentum(0.9)", "adam(0.9, 0.999, 0.00000001)", "rmsprop(0.9, 0.001)"] {
-            assert_eq!(Optimizer::parse(spec).unwrap(), Optimizer::parse(&Optimizer::parse(spec).unwrap().spec()).unwrap());
+        for spec in [
+            "sgd",
+            "momentum(0.9)",
+            "adam(0.9, 0.999, 0.00000001)",
+            "rmsprop(0.9, 0.001)",
+        ] {
+            assert_eq!(
+                Optimizer::parse(spec).unwrap(),
+                Optimizer::parse(&Optimizer::parse(spec).unwrap().spec()).unwrap()
+            );
         }
         assert!(Optimizer::parse("adam(1.2)").unwrap_err().contains("β₁"));
-        assert!(Optimizer::parse("adma").unwrap_err().contains("unknown optimizer"));
+        assert!(Optimizer::parse("adma")
+            .unwrap_err()
+            .contains("unknown optimizer"));
     }
 }

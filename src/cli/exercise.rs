@@ -56,6 +56,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         front_matter: false,
         fragment: false,
         full: true,
+        steps: Vec::new(),
     };
     let page_of = |n: &Network| {
         let s = Solution::new(n, Options::default(), Notation::NetOut)?;

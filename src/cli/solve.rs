@@ -85,6 +85,10 @@ pub(crate) struct Args {
     /// Derive every param even for large networks (over 100 params show a summary).
     #[arg(long)]
     full: bool,
+    /// Take K consecutive updates with the network's optimizer, its state
+    /// carried from step to step (the first is derived in full).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    steps: u32,
     /// Also write the network drawing to this SVG file (Markdown pages reference it).
     #[arg(long, value_name = "FILE.svg")]
     diagram: Option<PathBuf>,
@@ -116,8 +120,13 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             )));
         }
     }
+    let steps = if args.steps > 1 {
+        crate::steps::run(&net, &sol.derivation, args.steps).map_err(|e| eval_failure(&src, e))?
+    } else {
+        Vec::new()
+    };
     let text = match args.format {
-        Format::Json => render::json::render(&sol),
+        Format::Json => render::json::render_steps(&sol, &steps),
         Format::Md | Format::Tex | Format::Html => {
             let markup = if args.format == Format::Tex {
                 Markup::Latex
@@ -139,6 +148,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 front_matter: args.front_matter && args.format == Format::Md,
                 fragment: args.fragment,
                 full: args.full,
+                steps,
             };
             let mut page = page::build(&sol, &opts, markup, &args.lang, strings);
             let drawing = (args.format == Format::Html || args.diagram.is_some())

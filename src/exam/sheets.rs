@@ -199,6 +199,7 @@ pub(crate) fn write(
         fragment: true,
         // A key carries the whole worked solution.
         full: true,
+        steps: Vec::new(),
     };
     let hb_md = templates::registry(Markup::Markdown, None, decimals)?;
     let hb_tex = templates::registry(Markup::Latex, None, decimals)?;

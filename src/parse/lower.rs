@@ -16,8 +16,22 @@ pub(crate) const MAX_LAYER_WIDTH: usize = 100_000;
 
 /// Words of the language that cannot name anything.
 pub(crate) const KEYWORDS: [&str; 16] = [
-    "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate", "init", "seed",
-    "dense", "data", "batch", "optimizer", "weight_decay",
+    "network",
+    "input",
+    "param",
+    "const",
+    "fn",
+    "layer",
+    "target",
+    "loss",
+    "rate",
+    "init",
+    "seed",
+    "dense",
+    "data",
+    "batch",
+    "optimizer",
+    "weight_decay",
 ];
 
 /// What a declared name is.
@@ -414,8 +428,11 @@ impl<'s> Lowerer<'s> {
                             if let Some((_, first)) = raw.weight_decay {
                                 let at = self.at(first);
                                 self.errors.push(
-                                    Diagnostic::new(span, "the network has a second `weight_decay`")
-                                        .with_note(format!("the first is at {at}")),
+                                    Diagnostic::new(
+                                        span,
+                                        "the network has a second `weight_decay`",
+                                    )
+                                    .with_note(format!("the first is at {at}")),
                                 );
                             } else {
                                 raw.weight_decay = Some((v, span));

@@ -104,6 +104,23 @@ struct SampleJ<'a> {
 }
 
 #[derive(serde::Serialize)]
+struct OptimizerJ {
+    name: &'static str,
+    spec: String,
+    weight_decay: f64,
+}
+
+#[derive(serde::Serialize)]
+struct StepJ<'a> {
+    t: u32,
+    #[serde(rename = "E_total")]
+    total: f64,
+    params: Ordered<&'a str, crate::optimizer::ParamStep>,
+    #[serde(rename = "E_total_after")]
+    total_after: f64,
+}
+
+#[derive(serde::Serialize)]
 struct SolutionJ<'a> {
     title: String,
     loss: &'a str,
@@ -120,6 +137,12 @@ struct SolutionJ<'a> {
     samples: Option<Vec<SampleJ<'a>>>,
     #[serde(rename = "E_total_after")]
     total_after: f64,
+    /// The update rule, when not plain gradient descent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    optimizer: Option<OptimizerJ>,
+    /// With `--steps K`: every update, each param's optimizer state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<Vec<StepJ<'a>>>,
     /// Why `E_total_after` is null: it cannot be computed.
     #[serde(
         rename = "E_total_after_problem",
@@ -131,6 +154,7 @@ struct SolutionJ<'a> {
 struct Writer<'s, 'a> {
     sol: &'s Solution<'a>,
     names: NetNames<'a>,
+    steps: &'s [crate::steps::Step],
 }
 
 impl<'s, 'a: 's> Writer<'s, 'a> {
@@ -441,6 +465,31 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
             samples,
             total_after: d.total_after,
             after_problem: d.after_problem.as_ref().map(|e| e.to_string()),
+            optimizer: {
+                let r = net.update_rule();
+                (!r.is_plain()).then(|| OptimizerJ {
+                    name: r.optimizer.name(),
+                    spec: r.optimizer.spec(),
+                    weight_decay: r.weight_decay,
+                })
+            },
+            steps: (!self.steps.is_empty()).then(|| {
+                self.steps
+                    .iter()
+                    .map(|st| StepJ {
+                        t: st.t,
+                        total: st.total,
+                        params: Ordered(
+                            net.params
+                                .iter()
+                                .zip(&st.params)
+                                .map(|(p, s)| (p.name.as_str(), *s))
+                                .collect(),
+                        ),
+                        total_after: st.total_after,
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -450,15 +499,22 @@ pub fn to_json(sol: &Solution<'_>) -> serde_json::Value {
     let w = Writer {
         sol,
         names: sol.plain_names(),
+        steps: &[],
     };
     serde_json::to_value(w.document()).unwrap_or(serde_json::Value::Null)
 }
 
 /// The JSON text, pretty-printed, ending with a newline.
 pub fn render(sol: &Solution<'_>) -> String {
+    render_steps(sol, &[])
+}
+
+/// The JSON text with the updates of `--steps K`.
+pub fn render_steps(sol: &Solution<'_>, steps: &[crate::steps::Step]) -> String {
     let w = Writer {
         sol,
         names: sol.plain_names(),
+        steps,
     };
     // About 2.4 KB a param: sized once, not grown by copying.
     let mut out = Vec::with_capacity((16 << 10) + sol.net.params.len() * 2560);

@@ -8,6 +8,7 @@ pub mod page;
 pub mod plot;
 pub mod svg;
 pub mod templates;
+pub(crate) mod update;
 
 /// Runs `work` on a scoped thread with a large stack (expressions are trees,
 /// walked recursively), or right here if no thread can be had.

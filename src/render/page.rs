@@ -37,6 +37,39 @@ pub struct PageOptions {
     pub fragment: bool,
     /// Every param's derivation, however large the network.
     pub full: bool,
+    /// Consecutive updates (`--steps K`): the first is the page's own.
+    pub steps: Vec<crate::steps::Step>,
+}
+
+/// One update after the first (`--steps K`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LaterStep {
+    /// Its number (2, 3, …).
+    pub t: u32,
+    /// E_total before it, formatted.
+    pub total: String,
+    /// E_total after it, formatted.
+    pub total_after: String,
+    /// Per param: its LaTeX, its gradient at this step (formatted) and the
+    /// lines of its update.
+    pub params: Vec<LaterParam>,
+    /// Every param's lines, one `aligned` block.
+    pub lines: Vec<String>,
+}
+
+/// One param's update in a later step.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaterParam {
+    /// LaTeX of the param.
+    pub latex: String,
+    /// ∂E_total/∂p at this step, formatted.
+    pub gradient: String,
+    /// The value before and after, formatted.
+    pub before: String,
+    /// The value after.
+    pub after: String,
+    /// Lines of an `aligned` block: the optimizer's state and the update.
+    pub lines: Vec<String>,
 }
 
 /// Networks with at most this many params show every derivation; larger
@@ -344,6 +377,13 @@ pub struct Page {
     pub mean: bool,
     /// Set when derivations were left out for size: the number of params.
     pub omitted: Option<usize>,
+    /// The update rule when it is not plain gradient descent
+    /// (`adam(0.9, 0.999, 1e-8)`, with `weight_decay 0.01`).
+    pub update_rule: Option<String>,
+    /// Updates after the first (`--steps K`), each with the optimizer's state.
+    pub later: Vec<LaterStep>,
+    /// E_total after the last update, formatted (with `--steps K`).
+    pub total_final: Option<String>,
     /// E_total after the update, formatted.
     pub total_after: String,
     /// Why E_total after the update cannot be computed, when it cannot.
@@ -445,6 +485,14 @@ impl Ctx<'_, '_> {
         number::latex(x, self.decimals)
     }
 
+    /// Numbers of an optimizer's update: significant digits (its second
+    /// moments are small by nature), as many as the page has decimals.
+    fn sig_nums(&self) -> super::update::Nums {
+        super::update::Nums {
+            digits: self.decimals.max(1),
+        }
+    }
+
     /// A number as a factor in a product: negatives in brackets.
     fn num_factor(&self, x: f64) -> String {
         let s = self.num(x);
@@ -530,6 +578,46 @@ fn circled_char(n: usize) -> String {
         }
         _ => format!("({n})"),
     }
+}
+
+/// The updates after the first, with the optimizer's state carried.
+fn later_steps(ctx: &Ctx<'_, '_>, steps: &[crate::steps::Step]) -> Vec<LaterStep> {
+    let net = ctx.sol.net;
+    let rule = net.update_rule();
+    let nums = ctx.sig_nums();
+    steps
+        .windows(2)
+        .map(|w| {
+            let (prev, step) = (&w[0], &w[1]);
+            let params = net
+                .params
+                .iter()
+                .enumerate()
+                .map(|(p, param)| {
+                    let pl = latex_name(&param.name);
+                    let s = &step.params[p];
+                    let before = &prev.params[p];
+                    let state = (before.m.unwrap_or(0.0), before.v.unwrap_or(0.0));
+                    let gradient = format!("g_{{{pl}}}^{{({})}}", step.t);
+                    LaterParam {
+                        latex: pl.clone(),
+                        gradient: ctx.num(s.gradient),
+                        before: ctx.num(s.before),
+                        after: ctx.num(s.after),
+                        lines: super::update::lines(&rule, &pl, &gradient, s, state, step.t, &nums),
+                    }
+                })
+                .collect();
+            let params: Vec<LaterParam> = params;
+            LaterStep {
+                t: step.t,
+                total: ctx.num(step.total),
+                total_after: ctx.num(step.total_after),
+                lines: params.iter().flat_map(|p| p.lines.clone()).collect(),
+                params,
+            }
+        })
+        .collect()
 }
 
 /// Builds the page of a solution.
@@ -845,6 +933,24 @@ pub fn build(
         sample_gradients,
         mean: net.batch == crate::model::Batch::Mean,
         summary,
+        update_rule: {
+            let r = net.update_rule();
+            (!r.is_plain()).then(|| {
+                if r.weight_decay != 0.0 {
+                    format!(
+                        "{}, weight decay λ = {}",
+                        r.optimizer.spec(),
+                        r.weight_decay
+                    )
+                } else {
+                    r.optimizer.spec()
+                }
+            })
+        },
+        later: later_steps(&ctx, &opts.steps),
+        total_final: (opts.steps.len() > 1)
+            .then(|| opts.steps.last().map(|s| ctx.num(s.total_after)))
+            .flatten(),
         total_after: ctx.num(d.total_after),
         after_problem: d.after_problem.as_ref().map(|e| e.to_string()),
         eta: "\\eta".to_string(),
@@ -1748,19 +1854,32 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
         chain_lines(&gradient, &[product_terms, vec![ctx.num(g.value)]])
     };
     let pl = latex_name(&net.params[p].name);
-    let update = chain_lines(
-        &format!("{pl}^{{+}}"),
-        &[
-            vec![format!("{pl} - \\eta \\cdot {gradient}")],
-            vec![format!(
-                "{} - {} \\cdot {}",
-                ctx.num(net.params[p].value),
-                ctx.num(net.rate),
-                ctx.num_factor(g.value)
-            )],
-            vec![ctx.num(g.updated)],
-        ],
-    );
+    let rule = net.update_rule();
+    let update = if rule.is_plain() {
+        chain_lines(
+            &format!("{pl}^{{+}}"),
+            &[
+                vec![format!("{pl} - \\eta \\cdot {gradient}")],
+                vec![format!(
+                    "{} - {} \\cdot {}",
+                    ctx.num(net.params[p].value),
+                    ctx.num(net.rate),
+                    ctx.num_factor(g.value)
+                )],
+                vec![ctx.num(g.updated)],
+            ],
+        )
+    } else {
+        super::update::lines(
+            &rule,
+            &pl,
+            &gradient,
+            &g.step,
+            (0.0, 0.0),
+            1,
+            &ctx.sig_nums(),
+        )
+    };
     StepView {
         anchor,
         param: net.params[p].name.clone(),

@@ -14,6 +14,7 @@ mod fuzz_cli;
 mod gradients;
 mod html;
 mod netgen;
+mod optimizers;
 mod pages;
 mod robustness;
 mod support;

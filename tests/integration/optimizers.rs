@@ -1,0 +1,127 @@
+//! Optimizers against an independent implementation: `tests/fixtures/
+//! optimizers.py` works the Mazur and XOR gradients out by the textbook
+//! formulas and applies PyTorch's update rules in plain Python; its output,
+//! `optimizers.json`, is compared here with `solve --steps 3` and `train`.
+
+use serde_json::Value;
+
+use crate::support::Test;
+
+fn fixtures() -> serde_json::Map<String, Value> {
+    let text = std::fs::read_to_string("tests/fixtures/optimizers.json").unwrap();
+    serde_json::from_str::<Value>(&text)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+fn network(key: &str, line: &str) -> String {
+    let file = if key.starts_with("mazur") {
+        "examples/mazur.nn"
+    } else {
+        "examples/xor.nn"
+    };
+    format!("{}\n{line}\n", std::fs::read_to_string(file).unwrap())
+}
+
+fn relative(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-12)
+}
+
+#[test]
+fn three_steps_of_every_optimizer_agree_with_the_reference() {
+    let mut compared = 0;
+    for (key, run) in fixtures() {
+        let src = network(&key, run["line"].as_str().unwrap());
+        let json = Test::new()
+            .args(["solve", "-", "--steps", "3", "-f", "json"])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        let v: Value = serde_json::from_str(&json).unwrap();
+        let steps = v["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 3, "{key}");
+        for (t, want) in run["steps"].as_array().unwrap().iter().enumerate() {
+            for (p, x) in want.as_object().unwrap() {
+                let got = steps[t]["params"][p]["after"].as_f64().unwrap();
+                let x = x.as_f64().unwrap();
+                assert!(
+                    relative(got, x) <= 1e-9,
+                    "{key}, step {}, {p}: {got} vs {x}",
+                    t + 1
+                );
+                compared += 1;
+            }
+        }
+        // The first step is also the derivation's own update.
+        for (p, x) in run["steps"][0].as_object().unwrap() {
+            let got = v["updated"][p].as_f64().unwrap();
+            assert!(relative(got, x.as_f64().unwrap()) <= 1e-9, "{key}: {p}⁺");
+        }
+        // `train` takes the same steps.
+        let train = Test::new()
+            .args(["train", "-", "--steps", "3", "-f", "json"])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        let tv: Value = serde_json::from_str(&train).unwrap();
+        for (p, x) in run["steps"][2].as_object().unwrap() {
+            let got = tv["final"]["params"][p]
+                .as_f64()
+                .unwrap_or_else(|| panic!("train JSON: {tv}"));
+            assert!(
+                relative(got, x.as_f64().unwrap()) <= 1e-9,
+                "train {key}: {p}"
+            );
+        }
+    }
+    // 9 optimizers × (10 Mazur + 9 XOR params) × 3 steps.
+    assert_eq!(compared, 9 * (10 + 9) * 3);
+}
+
+#[test]
+fn the_adam_page_writes_the_state_out() {
+    let src = network("mazur", "optimizer adam(0.9, 0.999, 1e-8)");
+    let md = Test::new()
+        .args(["solve", "-", "--steps", "2"])
+        .stdin(&src)
+        .status(0)
+        .stdout;
+    assert!(
+        md.contains("| Update rule | `adam(0.9, 0.999, 0.00000001)`"),
+        "{md}"
+    );
+    // Step 1: m, v, their bias corrections, the update, for w5.
+    assert!(md.contains("m_{w_{5}} &= \\beta_1 \\cdot 0 + (1 - \\beta_1) \\cdot \\frac{\\partial E_{total}}{\\partial w_{5}}"));
+    assert!(md.contains("\\hat{m}_{w_{5}} &= \\frac{m_{w_{5}}}{1 - \\beta_1^{1}}"));
+    // Step 2 carries the state: β₁·m of step 1.
+    assert!(md.contains("## The next updates") && md.contains("### Step 2"));
+    assert!(md.contains(
+        "m_{w_{5}}^{(2)} &= \\beta_1 \\cdot m_{w_{5}} + (1 - \\beta_1) \\cdot g_{w_{5}}^{(2)}"
+    ));
+    // Plain gradient descent with one step: the page is as it always was.
+    let plain = Test::new()
+        .args(["solve", "examples/mazur.nn"])
+        .status(0)
+        .stdout;
+    assert!(!plain.contains("Update rule") && !plain.contains("next updates"));
+}
+
+#[test]
+fn optimizer_mistakes_are_located() {
+    for (line, message) in [
+        ("optimizer adma", "unknown optimizer `adma`"),
+        ("optimizer adam(1.5)", "β₁ must be at least 0 and below 1"),
+        (
+            "optimizer momentum(0.9, 0.1)",
+            "`momentum` takes at most 1 numbers",
+        ),
+        ("weight_decay -1", "the weight decay must be 0 or more"),
+    ] {
+        let src = network("mazur", line);
+        let r = Test::new().args(["solve", "-"]).stdin(&src).status(2);
+        assert!(r.stderr.contains(message), "{line}: {}", r.stderr);
+        assert!(r.stderr.contains("<stdin>:"), "located: {}", r.stderr);
+    }
+}
