@@ -130,7 +130,14 @@ impl Optimizer {
 
     /// The name and constants as written (`adam(0.9, 0.999, 1e-8)`).
     pub fn spec(&self) -> String {
-        let f = |x: f64| format!("{x}");
+        // 1e-8 rather than 0.00000001.
+        let f = |x: f64| {
+            if x != 0.0 && x.abs() < 1e-3 {
+                format!("{x:e}")
+            } else {
+                format!("{x}")
+            }
+        };
         match *self {
             Optimizer::Sgd => "sgd".to_string(),
             Optimizer::Momentum(m) => format!("momentum({})", f(m)),

@@ -61,11 +61,180 @@ pub(crate) struct Args {
     /// Start Markdown with YAML front matter.
     #[arg(long)]
     front_matter: bool,
+    /// Train with each of these optimizers from the same start and compare
+    /// them: `sgd,momentum(0.9),adam`; `adam@0.05` also sets its rate η (the
+    /// network's `weight_decay` is kept).
+    #[arg(long, value_name = "OPTIMIZERS")]
+    compare: Option<String>,
+}
+
+/// Splits `sgd,momentum(0.9),adam(0.9, 0.999, 1e-8)` at the commas outside
+/// parentheses.
+fn split_specs(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// `train --compare`: one run per optimizer, one plot, a table of how far
+/// each got.
+fn compare(
+    args: &Args,
+    net: &crate::model::Network,
+    src: &super::Source,
+    list: &str,
+) -> Result<u8, Failure> {
+    let specs = split_specs(list);
+    if specs.is_empty() || specs.len() > 6 {
+        return Err(Failure::Input(format!(
+            "chainrule: --compare takes 1 to 6 optimizers, like `sgd,momentum(0.9),adam`; got {}\n",
+            specs.len()
+        )));
+    }
+    let mut runs = Vec::new();
+    for spec in &specs {
+        let (spec, rate) = match spec.rsplit_once('@') {
+            Some((s, r)) => match r.trim().parse::<f64>() {
+                Ok(r) if r > 0.0 && r.is_finite() => (s, Some(r)),
+                _ => {
+                    return Err(Failure::Input(format!(
+                        "chainrule: --compare: `{r}` is not a learning rate; write `adam@0.05`\n"
+                    )))
+                }
+            },
+            None => (spec.as_str(), None),
+        };
+        let opt = crate::optimizer::Optimizer::parse(spec)
+            .map_err(|m| Failure::Input(format!("chainrule: --compare: {m}\n")))?;
+        let mut n = net.clone();
+        n.optimizer = opt;
+        if let Some(r) = rate {
+            n.rate = r;
+        }
+        let steps = args.steps as usize;
+        let opts = TrainOptions {
+            steps,
+            every: if args.every == 0 {
+                (steps / 10).max(1)
+            } else {
+                args.every as usize
+            },
+            stochastic: args.stochastic,
+        };
+        let run = train(&n, opts, &mut |_| {}).map_err(|e| eval_failure(src, e))?;
+        runs.push((format!("{}, η = {}", opt.spec(), n.rate), run));
+    }
+    let strings = templates::strings(&args.lang)?;
+    let s = |k: &str| strings[k].as_str().unwrap_or(k).to_string();
+    let curves: Vec<(&str, &[f64])> = runs
+        .iter()
+        .map(|(n, r)| (n.as_str(), r.curve.as_slice()))
+        .collect();
+    let svg = plot::loss_curves(
+        &curves,
+        !args.linear,
+        &s("plot_title"),
+        &s("plot_y"),
+        &s("plot_x"),
+    );
+    if let Some(path) = &args.plot {
+        write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
+    }
+    let d = args.decimals as usize;
+    let text = match args.format {
+        Format::Json => {
+            let list: Vec<Value> = runs
+                .iter()
+                .map(|(spec, run)| json!({ "optimizer": spec, "run": to_json(net, run) }))
+                .collect();
+            let mut t =
+                serde_json::to_string_pretty(&json!({ "compare": list })).unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        Format::Csv => {
+            let mut out = String::from("step");
+            for (spec, _) in &runs {
+                out.push_str(&format!(",\"E_total {}\"", spec.replace('"', "")));
+            }
+            out.push('\n');
+            let len = runs.iter().map(|(_, r)| r.curve.len()).max().unwrap_or(0);
+            for i in 0..len {
+                out.push_str(&i.to_string());
+                for (_, r) in &runs {
+                    out.push_str(&format!(",{}", r.curve.get(i).copied().unwrap_or(f64::NAN)));
+                }
+                out.push('\n');
+            }
+            out
+        }
+        Format::Md | Format::Html => {
+            let rows: Vec<String> = runs
+                .iter()
+                .map(|(spec, r)| {
+                    format!(
+                        "| `{spec}` | {} | {} |",
+                        number::format(r.curve.first().copied().unwrap_or(f64::NAN), d),
+                        number::format(r.last().total, d)
+                    )
+                })
+                .collect();
+            let title = net.title.clone().unwrap_or_else(|| "Training".into());
+            let figure = match (args.format, &args.plot) {
+                (Format::Html, _) => format!("<figure class=\"diagram\">{svg}</figure>\n\n"),
+                (_, Some(p)) => format!("![{}](<{}>)\n\n", s("plot_title"), p.display()),
+                _ => String::new(),
+            };
+            let md = format!(
+                "# {}\n\n## {}\n\n{} $\\eta = {}$: ${}$ {}.\n\n{figure}| {} | $E_{{total}}$ ({} 0) | $E_{{total}}$ ({} {}) |\n| --- | ---: | ---: |\n{}\n",
+                templates::escape_markdown(&title),
+                s("compare_heading"),
+                s("compare_intro"),
+                number::format(net.rate, d),
+                args.steps,
+                s("train_steps"),
+                s("update_rule"),
+                s("step"),
+                s("step"),
+                args.steps,
+                rows.join("\n")
+            );
+            if args.format == Format::Html {
+                let body = html::body(&md)
+                    .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
+                templates::html_page(&title, &args.lang, &body)?
+            } else {
+                md
+            }
+        }
+    };
+    write_output(args.output.as_ref(), &text)?;
+    Ok(0)
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    if let Some(list) = &args.compare {
+        return compare(&args, &net, &src, list);
+    }
     let steps = args.steps as usize;
     let every = if args.every == 0 {
         (steps / 10).max(1)

@@ -54,19 +54,53 @@ fn power_label(k: i32) -> String {
 /// The loss curve of `curve` (E_total at steps 0, 1, …). `log` chooses a
 /// logarithmic y axis (values ≤ 0 are then left out of the line).
 pub fn loss_curve(curve: &[f64], log: bool, title: &str, y_label: &str, x_label: &str) -> String {
-    let n = curve.len().max(1);
+    loss_curves(&[("", curve)], log, title, y_label, x_label)
+}
+
+/// Colours of overlaid curves, told apart also by their dash pattern.
+const CURVES: [(&str, &str); 6] = [
+    ("#0b5394", "none"),
+    ("#c0392b", "8 4"),
+    ("#1a7f37", "2 3"),
+    ("#9a6700", "10 3 2 3"),
+    ("#6f42c1", "4 4"),
+    ("#24292f", "1 2"),
+];
+
+/// Several loss curves on one plot, each `(label, curve)`, with a legend
+/// when there is more than one.
+pub fn loss_curves(
+    curves: &[(&str, &[f64])],
+    log: bool,
+    title: &str,
+    y_label: &str,
+    x_label: &str,
+) -> String {
+    let n = curves
+        .iter()
+        .map(|(_, c)| c.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let steps = (n - 1).max(1) as f64;
     // At most ~1500 points: every k-th step, and always the last.
     let stride = n.div_ceil(1500).max(1);
-    let points: Vec<(f64, f64)> = curve
+    let lines: Vec<Vec<(f64, f64)>> = curves
         .iter()
-        .enumerate()
-        .filter(|(i, _)| i % stride == 0 || *i + 1 == n)
-        .map(|(i, v)| (i as f64, *v))
-        .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
+        .map(|(_, curve)| {
+            let len = curve.len();
+            curve
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % stride == 0 || *i + 1 == len)
+                .map(|(i, v)| (i as f64, *v))
+                .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
+                .collect()
+        })
         .collect();
-    let (mut lo, mut hi) = points
+    let (mut lo, mut hi) = lines
         .iter()
+        .flatten()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, v)| {
             (a.min(*v), b.max(*v))
         });
@@ -173,18 +207,63 @@ pub fn loss_curve(curve: &[f64], log: bool, title: &str, y_label: &str, x_label:
         LEFT + pw,
         TOP + ph
     );
-    // The curve.
-    let mut d = String::new();
-    for (i, (x, v)) in points.iter().enumerate() {
-        let _ = write!(
-            d,
-            "{}{:.1},{:.1}",
-            if i == 0 { "M" } else { " L" },
-            x_of(*x),
-            y_of(*v)
-        );
+    // The curves.
+    for (k, points) in lines.iter().enumerate() {
+        let mut d = String::new();
+        for (i, (x, v)) in points.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.1},{:.1}",
+                if i == 0 { "M" } else { " L" },
+                x_of(*x),
+                y_of(*v)
+            );
+        }
+        if curves.len() == 1 {
+            let _ = write!(s, "<path class=\"curve\" d=\"{d}\"/>");
+        } else {
+            let (colour, dash) = CURVES[k % CURVES.len()];
+            let _ = write!(
+                s,
+                "<path class=\"curve\" d=\"{d}\" style=\"stroke:{colour}\" stroke-dasharray=\"{dash}\"/>"
+            );
+        }
     }
-    let _ = write!(s, "<path class=\"curve\" d=\"{d}\"/>");
+    // The legend, top right.
+    if curves.len() > 1 {
+        // About 7.5 px a character at the tick size.
+        let longest = curves
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        let width = 62.0 + 7.5 * longest as f64;
+        let x = LEFT + pw - width - 8.0;
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{width:.1}\" height=\"{:.1}\" fill=\"#fff\" stroke=\"#d1d9e0\"/>",
+            x,
+            TOP + 8.0,
+            12.0 + 20.0 * curves.len() as f64
+        );
+        for (k, (label, _)) in curves.iter().enumerate() {
+            let (colour, dash) = CURVES[k % CURVES.len()];
+            let y = TOP + 26.0 + 20.0 * k as f64;
+            let _ = write!(
+                s,
+                "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\"/>",
+                x + 10.0,
+                x + 44.0
+            );
+            let _ = write!(
+                s,
+                "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                x + 52.0,
+                y + 4.5,
+                xml(label)
+            );
+        }
+    }
     // Title and axis labels.
     let _ = write!(
         s,
