@@ -89,7 +89,7 @@ fn the_adam_page_writes_the_state_out() {
         .status(0)
         .stdout;
     assert!(
-        md.contains("| Update rule | `adam(0.9, 0.999, 0.00000001)`"),
+        md.contains("| Update rule | `adam(0.9, 0.999, 1e-8)`"),
         "{md}"
     );
     // Step 1: m, v, their bias corrections, the update, for w5.
