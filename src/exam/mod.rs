@@ -10,10 +10,11 @@
 //! value per varied number (inputs, params, consts, targets, each in
 //! declaration order), value index = [`SplitMix64::below`]`(count)`. A draw
 //! that repeats an earlier variant, gives an asked value that rounds to 0 at
-//! the shown decimals, or makes any value NaN or infinite is rejected and
-//! the next one drawn, at most [`max_draws`] times in all.
+//! the shown decimals, makes any value NaN or infinite, or has an answer
+//! that a classic mistake also gives ([`marking`]) is rejected and the next
+//! one drawn, at most [`max_draws`] times in all.
 
-mod picture;
+pub mod marking;
 pub mod sheets;
 mod source;
 pub mod vary;
@@ -31,6 +32,7 @@ use crate::number;
 use crate::parse::{parse_network, parse_quantity};
 use crate::rng::SplitMix64;
 use crate::solution::Solution;
+pub use marking::Precision;
 pub use vary::{VaryError, VarySpec};
 
 /// The most variants one run makes.
@@ -48,8 +50,8 @@ pub struct Options {
     /// The `--ask` list as written (`E_total, dE_total/dw5, w5+`), or `None`
     /// for the default questions.
     pub ask: Option<String>,
-    /// Decimals of the answers shown (and of the Moodle tolerances).
-    pub decimals: usize,
+    /// How precisely answers are asked (and so the Moodle tolerances).
+    pub precision: Precision,
     /// Language of the fixed prose.
     pub lang: String,
 }
@@ -98,6 +100,21 @@ impl From<anyhow::Error> for ExamError {
 pub struct Exam {
     /// `(path, contents)`; `/` separates directories.
     pub files: Vec<(String, String)>,
+    /// What the drawing took, in a sentence: how many draws were redrawn
+    /// and why, how many answers ask more digits.
+    pub summary: String,
+}
+
+/// How the variants were drawn.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DrawStats {
+    pub(crate) draws: usize,
+    /// Draws rejected because a classic mistake gave an answer's key.
+    pub(crate) mistaken: usize,
+    /// Draws rejected for repeating a variant, a zero or a non-finite value.
+    pub(crate) other: usize,
+    /// Answers asked with more digits than the exam's precision.
+    pub(crate) extra_digits: usize,
 }
 
 /// The most draws made for `n` variants before giving up: 1000 + 100·n.
@@ -116,6 +133,8 @@ pub(crate) struct Asked {
 /// One variant: its number (from 1), its `.nn` text and its network.
 pub(crate) struct Variant {
     pub(crate) number: usize,
+    /// How each asked answer is asked and marked.
+    pub(crate) marks: Vec<marking::Marked>,
     pub(crate) label: String,
     pub(crate) source: String,
     pub(crate) net: Network,
@@ -167,7 +186,7 @@ pub fn generate(
             )));
         }
     }
-    let draws = draw(net, &varied, &opts.vary, &asked, opts)?;
+    let (draws, stats) = draw(net, &varied, &opts.vary, &asked, opts)?;
 
     let (spans, elsewhere) = source::value_spans(net, src);
     // A param without a number of its own in the file (drawn by `init`) is
@@ -195,7 +214,7 @@ pub fn generate(
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let width = opts.variants.to_string().len().max(2);
     let mut variants = Vec::with_capacity(draws.len());
-    for (k, drawn) in draws.into_iter().enumerate() {
+    for (k, (drawn, marks)) in draws.into_iter().enumerate() {
         let number = k + 1;
         let label = format!("{number:0width$}");
         let mut text = header(&base, number, opts, &varied, &drawn);
@@ -229,6 +248,7 @@ pub fn generate(
         }
         variants.push(Variant {
             number,
+            marks,
             label,
             source: text,
             net: vnet,
@@ -241,6 +261,7 @@ pub fn generate(
             opts,
             strings,
             asked: &asked,
+            stats: &stats,
         },
         &variants,
         progress,
@@ -450,6 +471,8 @@ pub(crate) fn asked_values(sol: &Solution<'_>, asked: &[Asked]) -> Vec<f64> {
 /// Why draws were rejected.
 #[derive(Default)]
 struct Rejects {
+    mistaken: usize,
+    mistaken_example: Option<String>,
     repeated: usize,
     zero: usize,
     zero_example: Option<String>,
@@ -464,7 +487,7 @@ fn draw(
     specs: &[VarySpec],
     asked: &[Asked],
     opts: &Options,
-) -> Result<Vec<Vec<f64>>, ExamError> {
+) -> Result<(Vec<Drawn>, DrawStats), ExamError> {
     let n = opts.variants;
     // How many different variants the grids can give at most.
     let combos = varied.iter().fold(1u128, |acc, v| {
@@ -513,10 +536,14 @@ fn draw(
         for (v, &x) in varied.iter().zip(&values) {
             v.slot.set(&mut trial, x);
         }
-        match judge(&trial, asked, opts.decimals) {
-            Ok(()) => {
+        match judge(&trial, asked, opts.precision) {
+            Ok(marks) => {
                 seen.insert(picks);
-                out.push(values);
+                out.push((values, marks));
+            }
+            Err(Reject::Mistaken(what)) => {
+                rejects.mistaken += 1;
+                rejects.mistaken_example.get_or_insert(what);
             }
             Err(Reject::Zero(name)) => {
                 rejects.zero += 1;
@@ -535,10 +562,21 @@ fn draw(
         }
         if rejects.zero > 0 {
             why.push(format!(
-                "{} had an asked value that rounds to 0 at {} decimals (first: `{}`)",
+                "{} had an asked value that rounds to 0 at {} (first: `{}`)",
                 rejects.zero,
-                opts.decimals,
+                match opts.precision {
+                    Precision::Decimals(d) => format!("{d} decimals"),
+                    Precision::Sig(_) => "10^-12".to_string(),
+                },
                 rejects.zero_example.unwrap_or_default()
+            ));
+        }
+        if rejects.mistaken > 0 {
+            why.push(format!(
+                "{} had an answer that a classic mistake also gives, even with {} more digits (first: {})",
+                rejects.mistaken,
+                marking::MAX_EXTRA,
+                rejects.mistaken_example.unwrap_or_default()
             ));
         }
         if rejects.not_finite > 0 {
@@ -550,33 +588,66 @@ fn draw(
         }
         return Err(ExamError::Degenerate(format!(
             "only {} of the {n} variants could be drawn in {draws} draws: {}; \
-             widen the --vary grids, ask other quantities, or raise --decimals",
+             widen the --vary grids, ask other quantities, or ask more figures (--sig)",
             out.len(),
             why.join(", ")
         )));
     }
-    Ok(out)
+    let stats = DrawStats {
+        draws,
+        mistaken: rejects.mistaken,
+        other: draws - n - rejects.mistaken,
+        extra_digits: out
+            .iter()
+            .flat_map(|(_, m)| m)
+            .filter(|m| m.extra > 0)
+            .count(),
+    };
+    Ok((out, stats))
 }
+
+/// A drawn variant: its varied values and how its answers are marked.
+type Drawn = (Vec<f64>, Vec<marking::Marked>);
 
 enum Reject {
     Zero(String),
     NotFinite(String),
+    Mistaken(String),
 }
 
-/// Whether a drawn network makes a good variant.
-fn judge(net: &Network, asked: &[Asked], decimals: usize) -> Result<(), Reject> {
+/// Whether a drawn network makes a good variant, and if so how its answers
+/// are asked and marked.
+fn judge(
+    net: &Network,
+    asked: &[Asked],
+    precision: Precision,
+) -> Result<Vec<marking::Marked>, Reject> {
     let sol = Solution::new(net, DeriveOptions::default(), Default::default())
         .map_err(|e| Reject::NotFinite(e.to_string()))?;
     let values = asked_values(&sol, asked);
-    for (a, v) in asked.iter().zip(values) {
+    for (a, &v) in asked.iter().zip(&values) {
         if !v.is_finite() {
             return Err(Reject::NotFinite(format!("`{}`", a.name)));
         }
-        if rounds_to_zero(v, decimals) {
+        let zero = match precision {
+            Precision::Decimals(d) => rounds_to_zero(v, d),
+            Precision::Sig(_) => v.abs() < 1e-12,
+        };
+        if zero {
             return Err(Reject::Zero(a.name.clone()));
         }
     }
-    Ok(())
+    let quantities: Vec<Quantity> = asked.iter().map(|a| a.quantity).collect();
+    let wrong = marking::wrong_values(net, &quantities, &values, sol.derivation.forward.total);
+    let mut marks = Vec::with_capacity(asked.len());
+    for (i, (a, &v)) in asked.iter().zip(&values).enumerate() {
+        let wrong: Vec<(marking::Slip, f64)> = wrong.iter().map(|(s, w)| (*s, w[i])).collect();
+        match marking::mark(v, precision, &wrong) {
+            Ok(m) => marks.push(m),
+            Err(code) => return Err(Reject::Mistaken(format!("`{}` and `{code}`", a.name))),
+        }
+    }
+    Ok(marks)
 }
 
 /// Whether `v` shows as 0 with `decimals` decimals.
