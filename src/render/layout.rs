@@ -497,8 +497,8 @@ fn place_labels(l: &Layout, wanted: &[Wanted]) -> Option<Vec<Label>> {
         x1: l.width,
         y1: l.height,
     };
-    const SPOTS: [f64; 15] = [
-        0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85,
+    const SPOTS: [f64; 17] = [
+        0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9,
     ];
     // Each label's candidate boxes, free of nodes, with their cost: the
     // other edges they cover, then how far they are from the middle.
@@ -523,9 +523,9 @@ fn place_labels(l: &Layout, wanted: &[Wanted]) -> Option<Vec<Label>> {
                         .edges
                         .iter()
                         .enumerate()
-                        .filter(|(j, o)| *j != w.edge && covers(&r, o))
+                        .filter(|(j, o)| *j != w.edge && covers(&r.grown(4.0), o))
                         .count();
-                    Some((r, crossed as f64 * 10.0 + (t - 0.45).abs()))
+                    Some((r, crossed as f64 * 10.0 + (t - 0.35).abs()))
                 })
                 .collect()
         })

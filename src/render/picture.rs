@@ -26,8 +26,9 @@ pub fn names_only(net: &Network) -> String {
     emit(&l)
 }
 
-/// The handout's drawing: as the HTML page's, every value shown.
-pub fn solved(sol: &Solution<'_>, decimals: usize) -> String {
+/// The handout's drawing: as the HTML page's, every value shown; none for
+/// a network too large to name its nodes.
+pub fn solved(sol: &Solution<'_>, decimals: usize) -> Option<String> {
     let net = sol.net;
     let d = &sol.derivation;
     let fmt = |x: f64| number::format(x, decimals.min(4));
@@ -43,13 +44,14 @@ pub fn solved(sol: &Solution<'_>, decimals: usize) -> String {
         _ => Vec::new(),
     };
     let value = |w: Sym| net.fixed_value(w).map(fmt);
-    emit(&layout(
+    let l = layout(
         net,
         &Content {
             below: &below,
             value: &value,
         },
-    ))
+    );
+    (!l.small).then(|| emit(&l))
 }
 
 /// The `picture` environment of a laid-out drawing, shrunk to the line
