@@ -186,7 +186,6 @@ pub fn generate(
             )));
         }
     }
-    let (draws, stats) = draw(net, &varied, &opts.vary, &asked, opts)?;
 
     let (spans, elsewhere) = source::value_spans(net, src);
     // A param without a number of its own in the file (drawn by `init`) is
@@ -209,18 +208,11 @@ pub fn generate(
             }
         }
     }
-    let base = std::path::Path::new(file)
-        .file_name()
-        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
-    let width = opts.variants.to_string().len().max(2);
-    let mut variants = Vec::with_capacity(draws.len());
-    for (k, (drawn, marks)) in draws.into_iter().enumerate() {
-        let number = k + 1;
-        let label = format!("{number:0width$}");
-        let mut text = header(&base, number, opts, &varied, &drawn);
-        text.push_str(&source::rewrite(src, &spans, |slot| {
+    // A variant's text after its header: the file with the drawn numbers.
+    let body = |drawn: &[f64]| -> String {
+        let mut text = source::rewrite(src, &spans, |slot| {
             varied.iter().position(|v| v.slot == slot).map(|i| drawn[i])
-        }));
+        });
         if !appended.is_empty() {
             if !text.ends_with('\n') {
                 text.push('\n');
@@ -232,6 +224,27 @@ pub fn generate(
                 }
             }
         }
+        text
+    };
+    // Each draw is judged as the network its file reads as.
+    let realize = |drawn: &[f64]| -> Result<Network, ExamError> {
+        parse_network("variant.nn", &body(drawn)).map_err(|d| {
+            ExamError::Other(anyhow::anyhow!(
+                "a variant does not read back (this is a bug in chainrule):\n{d}"
+            ))
+        })
+    };
+    let (draws, stats) = draw(&varied, &opts.vary, &asked, opts, &realize)?;
+    let base = std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    let width = opts.variants.to_string().len().max(2);
+    let mut variants = Vec::with_capacity(draws.len());
+    for (k, (drawn, marks)) in draws.into_iter().enumerate() {
+        let number = k + 1;
+        let label = format!("{number:0width$}");
+        let mut text = header(&base, number, opts, &varied, &drawn);
+        text.push_str(&body(&drawn));
         let path = format!("variants/{label}.nn");
         let vnet = parse_network(&path, &text).map_err(|d| {
             anyhow::anyhow!("variant {label} does not read back (this is a bug in chainrule):\n{d}")
@@ -482,11 +495,11 @@ struct Rejects {
 
 /// Draws the varied numbers of `opts.variants` good, distinct variants.
 fn draw(
-    net: &Network,
     varied: &[vary::Varied],
     specs: &[VarySpec],
     asked: &[Asked],
     opts: &Options,
+    realize: &dyn Fn(&[f64]) -> Result<Network, ExamError>,
 ) -> Result<(Vec<Drawn>, DrawStats), ExamError> {
     let n = opts.variants;
     // How many different variants the grids can give at most.
@@ -515,7 +528,6 @@ fn draw(
     let mut seen: HashSet<Vec<u64>> = HashSet::new();
     let mut out = Vec::with_capacity(n);
     let mut rejects = Rejects::default();
-    let mut trial = net.clone();
     let limit = max_draws(n);
     let mut draws = 0;
     while out.len() < n && draws < limit {
@@ -533,9 +545,7 @@ fn draw(
             .zip(&picks)
             .map(|(v, &k)| specs[v.spec].values.get(k))
             .collect();
-        for (v, &x) in varied.iter().zip(&values) {
-            v.slot.set(&mut trial, x);
-        }
+        let trial = realize(&values)?;
         match judge(&trial, asked, opts.precision) {
             Ok(marks) => {
                 seen.insert(picks);
