@@ -101,7 +101,7 @@ pub struct DataView {
     pub batch: String,
     /// The same with `\\(…\\)` for math, for HTML with MathJax.
     pub batch_html: String,
-    /// The combined loss, LaTeX (`E_{total} = \frac{1}{4} \sum_{k=1}^{4} E^{(k)}`).
+    /// The combined loss, LaTeX (`E_{total} = \frac{1}{4} \sum_{s=1}^{4} E^{(s)}`).
     pub combined: String,
 }
 
@@ -356,7 +356,7 @@ pub(crate) fn write(
         Some(dv) => {
             equations.push(
                 loss_latex
-                    .replacen("E_{total}", "E^{(k)}", 1)
+                    .replacen("E_{total}", "E^{(s)}", 1)
                     .replacen(" = ", " &= ", 1),
             );
             equations.push(dv.combined.replacen(" = ", " &= ", 1));
@@ -472,9 +472,9 @@ fn data_view(net: &Network, data: &crate::model::Data, text: &dyn Fn(&str) -> St
     let n = data.rows.len();
     let combined = match net.batch {
         crate::model::Batch::Mean => {
-            format!("E_{{total}} = \\frac{{1}}{{{n}}} \\sum_{{k=1}}^{{{n}}} E^{{(k)}}")
+            format!("E_{{total}} = \\frac{{1}}{{{n}}} \\sum_{{s=1}}^{{{n}}} E^{{(s)}}")
         }
-        crate::model::Batch::Sum => format!("E_{{total}} = \\sum_{{k=1}}^{{{n}}} E^{{(k)}}"),
+        crate::model::Batch::Sum => format!("E_{{total}} = \\sum_{{s=1}}^{{{n}}} E^{{(s)}}"),
     };
     let batch = match net.batch {
         crate::model::Batch::Mean => text("combine_mean"),

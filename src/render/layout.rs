@@ -142,13 +142,115 @@ impl Rect {
     }
 }
 
+/// A box turned by `angle`: a label's, along its edge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Turned {
+    /// Its centre.
+    pub cx: f64,
+    /// Its centre.
+    pub cy: f64,
+    /// Its length, along the edge.
+    pub w: f64,
+    /// Its height, across the edge.
+    pub h: f64,
+    /// The edge's direction there, in degrees, clockwise from the x axis
+    /// (y grows downwards), between −90 and 90: text reads left to right.
+    pub angle: f64,
+}
+
+impl Turned {
+    /// Its unit vectors: along and across.
+    fn axes(&self) -> ((f64, f64), (f64, f64)) {
+        let (s, c) = self.angle.to_radians().sin_cos();
+        ((c, s), (-s, c))
+    }
+
+    /// (`x`, `y`) in the box's own frame: along, across, from the centre.
+    pub fn local(&self, x: f64, y: f64) -> (f64, f64) {
+        let (u, v) = self.axes();
+        let (dx, dy) = (x - self.cx, y - self.cy);
+        (dx * u.0 + dy * u.1, dx * v.0 + dy * v.1)
+    }
+
+    /// Whether (`x`, `y`) is inside the box grown by `pad`.
+    pub fn contains(&self, x: f64, y: f64, pad: f64) -> bool {
+        let (a, b) = self.local(x, y);
+        a.abs() <= self.w / 2.0 + pad && b.abs() <= self.h / 2.0 + pad
+    }
+
+    /// Its four corners.
+    pub fn corners(&self) -> [(f64, f64); 4] {
+        let (u, v) = self.axes();
+        let (a, b) = (self.w / 2.0, self.h / 2.0);
+        [(-a, -b), (a, -b), (a, b), (-a, b)]
+            .map(|(p, q)| (self.cx + p * u.0 + q * v.0, self.cy + p * u.1 + q * v.1))
+    }
+
+    /// Whether two boxes, each grown by `pad`, share interior points
+    /// (separating axes).
+    pub fn overlaps(&self, o: &Turned, pad: f64) -> bool {
+        let grow = |t: &Turned| Turned {
+            w: t.w + 2.0 * pad,
+            h: t.h + 2.0 * pad,
+            ..*t
+        };
+        let (a, b) = (grow(self), grow(o));
+        let (ca, cb) = (a.corners(), b.corners());
+        let (ua, va) = a.axes();
+        let (ub, vb) = b.axes();
+        [ua, va, ub, vb].iter().all(|ax| {
+            let proj = |c: &[(f64, f64); 4]| {
+                c.iter()
+                    .map(|p| p.0 * ax.0 + p.1 * ax.1)
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                        (lo.min(x), hi.max(x))
+                    })
+            };
+            let ((a0, a1), (b0, b1)) = (proj(&ca), proj(&cb));
+            a0 < b1 && b0 < a1
+        })
+    }
+
+    /// Whether the box, grown by `pad`, meets the axis-parallel box `r`.
+    pub fn meets_rect(&self, r: &Rect, pad: f64) -> bool {
+        let t = Turned {
+            cx: (r.x0 + r.x1) / 2.0,
+            cy: (r.y0 + r.y1) / 2.0,
+            w: r.x1 - r.x0,
+            h: r.y1 - r.y0,
+            angle: 0.0,
+        };
+        self.overlaps(&t, pad / 2.0)
+    }
+
+    /// Whether the box, grown by `pad`, meets the disc at (`x`, `y`) of
+    /// radius `r`.
+    pub fn meets_disc(&self, x: f64, y: f64, r: f64, pad: f64) -> bool {
+        let (a, b) = self.local(x, y);
+        let da = (a.abs() - self.w / 2.0 - pad).max(0.0);
+        let db = (b.abs() - self.h / 2.0 - pad).max(0.0);
+        da * da + db * db < r * r
+    }
+
+    /// The axis-parallel box around it.
+    pub fn bounds(&self) -> Rect {
+        let c = self.corners();
+        Rect {
+            x0: c.iter().map(|p| p.0).fold(f64::INFINITY, f64::min),
+            y0: c.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
+            x1: c.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max),
+            y1: c.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+}
+
 /// An edge's label, placed.
 #[derive(Debug, Clone)]
 pub struct Label {
     /// The edge it names.
     pub edge: usize,
-    /// Its box, centred on the edge.
-    pub rect: Rect,
+    /// Its box, centred on the edge and turned along it.
+    pub rect: Turned,
     /// The weight's name, plain (`w5`), or names joined by `·`.
     pub name: String,
     /// The weight's name, LaTeX.
@@ -326,27 +428,32 @@ pub fn layout(net: &Network, content: &Content<'_>) -> Layout {
     let tallest = columns.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let small = tallest > SMALL_AFTER;
     let mut gap = COL_GAP;
+    let _ = &mut gap;
     // Wide labels need wide columns from the start.
     let widest = wanted.iter().map(Wanted::width).fold(0.0, f64::max);
     gap = gap.max(widest * 1.9);
-    let mut tries = 0;
-    loop {
-        let mut l = place_nodes(nodes.clone(), &columns, &ends, gap, small);
-        if small {
+    if small {
+        return place_nodes(nodes, &columns, &ends, gap, small);
+    }
+    // Labels that cover no other edge, in columns up to half as wide again;
+    // else labels that may cross other edges, in columns up to twice as
+    // wide; else none.
+    for (strict, scale) in [
+        (true, 1.0),
+        (true, 1.2),
+        (true, 1.45),
+        (false, 1.0),
+        (false, 1.3),
+        (false, 1.7),
+        (false, 2.2),
+    ] {
+        let mut l = place_nodes(nodes.clone(), &columns, &ends, gap * scale, small);
+        if let Some(labels) = place_labels(&l, &wanted, strict) {
+            l.labels = labels;
             return l;
         }
-        match place_labels(&l, &wanted) {
-            Some(labels) => {
-                l.labels = labels;
-                return l;
-            }
-            None if tries < 4 => {
-                tries += 1;
-                gap *= 1.3;
-            }
-            None => return l,
-        }
     }
+    place_nodes(nodes, &columns, &ends, gap, small)
 }
 
 /// Positions, edges and the drawing's size, without labels.
@@ -387,10 +494,26 @@ fn place_nodes(
         .enumerate()
         .flat_map(|(c, col)| col.iter().map(move |&n| (n, c)))
         .collect();
-    let edges: Vec<Edge> = ends
+    let mut edges: Vec<Edge> = ends
         .iter()
         .map(|&(from, to)| edge(&nodes, columns, &column_of, from, to))
         .collect();
+    // Edges bent above the top node move everything down.
+    let top = edges
+        .iter()
+        .flat_map(|e| (0..=16).map(move |k| e.at(k as f64 / 16.0).1))
+        .fold(f64::INFINITY, f64::min)
+        - LABEL_H;
+    if top < MARGIN / 2.0 {
+        let shift = MARGIN / 2.0 - top;
+        for n in &mut nodes {
+            n.y += shift;
+        }
+        edges = ends
+            .iter()
+            .map(|&(from, to)| edge(&nodes, columns, &column_of, from, to))
+            .collect();
+    }
     let mut height: f64 = 0.0;
     for n in &nodes {
         height = height.max(n.y + n.r + LINE_H * n.below.len() as f64 + 6.0);
@@ -468,41 +591,33 @@ fn edge(
 }
 
 /// Places every wanted label, or `None` when some label has no free place.
-fn place_labels(l: &Layout, wanted: &[Wanted]) -> Option<Vec<Label>> {
+/// `strict`: no label may cover another edge either.
+fn place_labels(l: &Layout, wanted: &[Wanted], strict: bool) -> Option<Vec<Label>> {
     // Nodes and the text under them are taken.
-    let taken_nodes: Vec<Rect> = l
+    let below: Vec<Rect> = l
         .nodes
         .iter()
-        .flat_map(|n| {
-            let mut v = vec![Rect::centred(n.x, n.y, 2.0 * n.r, 2.0 * n.r).grown(PAD)];
-            if !n.below.is_empty() {
-                let w = n
-                    .below
-                    .iter()
-                    .map(|s| s.chars().count() as f64 * BELOW_CHAR_W)
-                    .fold(0.0, f64::max);
-                v.push(Rect {
-                    x0: n.x - w / 2.0,
-                    y0: n.y + n.r,
-                    x1: n.x + w / 2.0,
-                    y1: n.y + n.r + 4.0 + LINE_H * n.below.len() as f64,
-                });
+        .filter(|n| !n.below.is_empty())
+        .map(|n| {
+            let w = n
+                .below
+                .iter()
+                .map(|s| s.chars().count() as f64 * BELOW_CHAR_W)
+                .fold(0.0, f64::max);
+            Rect {
+                x0: n.x - w / 2.0,
+                y0: n.y + n.r,
+                x1: n.x + w / 2.0,
+                y1: n.y + n.r + 4.0 + LINE_H * n.below.len() as f64,
             }
-            v
         })
         .collect();
-    let bounds = Rect {
-        x0: 0.0,
-        y0: 0.0,
-        x1: l.width,
-        y1: l.height,
-    };
     const SPOTS: [f64; 17] = [
         0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9,
     ];
     // Each label's candidate boxes, free of nodes, with their cost: the
-    // other edges they cover, then how far they are from the middle.
-    let candidates: Vec<Vec<(Rect, f64)>> = wanted
+    // other edges they cover, then how far they are from the source side.
+    let candidates: Vec<Vec<(Turned, f64)>> = wanted
         .iter()
         .map(|w| {
             let e = &l.edges[w.edge];
@@ -511,20 +626,38 @@ fn place_labels(l: &Layout, wanted: &[Wanted]) -> Option<Vec<Label>> {
                 .iter()
                 .filter_map(|&t| {
                     let (x, y) = e.at(t);
-                    let r = Rect::centred(x, y, width, LABEL_H);
-                    let inside = r.x0 >= bounds.x0
-                        && r.y0 >= bounds.y0
-                        && r.x1 <= bounds.x1
-                        && r.y1 <= bounds.y1;
-                    if !inside || taken_nodes.iter().any(|o| o.overlaps(&r)) {
+                    let (a, b) = (e.at(t - 0.01), e.at(t + 0.01));
+                    let mut angle = (b.1 - a.1).atan2(b.0 - a.0).to_degrees();
+                    if angle > 90.0 {
+                        angle -= 180.0;
+                    } else if angle < -90.0 {
+                        angle += 180.0;
+                    }
+                    let r = Turned {
+                        cx: x,
+                        cy: y,
+                        w: width,
+                        h: LABEL_H,
+                        angle,
+                    };
+                    let bb = r.bounds();
+                    let inside =
+                        bb.x0 >= 0.0 && bb.y0 >= 0.0 && bb.x1 <= l.width && bb.y1 <= l.height;
+                    if !inside
+                        || l.nodes.iter().any(|n| r.meets_disc(n.x, n.y, n.r, PAD))
+                        || below.iter().any(|b| r.meets_rect(b, PAD))
+                    {
                         return None;
                     }
                     let crossed = l
                         .edges
                         .iter()
                         .enumerate()
-                        .filter(|(j, o)| *j != w.edge && covers(&r.grown(4.0), o))
+                        .filter(|(j, o)| *j != w.edge && covers(&r, o))
                         .count();
+                    if strict && crossed > 0 {
+                        return None;
+                    }
                     Some((r, crossed as f64 * 10.0 + (t - 0.35).abs()))
                 })
                 .collect()
@@ -533,16 +666,11 @@ fn place_labels(l: &Layout, wanted: &[Wanted]) -> Option<Vec<Label>> {
     // The most constrained labels first.
     let mut order: Vec<usize> = (0..wanted.len()).collect();
     order.sort_by_key(|&i| candidates[i].len());
-    let mut placed: Vec<Option<Rect>> = vec![None; wanted.len()];
+    let mut placed: Vec<Option<Turned>> = vec![None; wanted.len()];
     for &i in &order {
         let best = candidates[i]
             .iter()
-            .filter(|(r, _)| {
-                placed
-                    .iter()
-                    .flatten()
-                    .all(|o| !o.grown(PAD / 2.0).overlaps(&r.grown(PAD / 2.0)))
-            })
+            .filter(|(r, _)| placed.iter().flatten().all(|o| !o.overlaps(r, PAD / 2.0)))
             .min_by(|a, b| a.1.total_cmp(&b.1))?;
         placed[i] = Some(best.0);
     }
@@ -550,22 +678,24 @@ fn place_labels(l: &Layout, wanted: &[Wanted]) -> Option<Vec<Label>> {
         wanted
             .iter()
             .zip(placed)
-            .map(|(w, r)| Label {
-                edge: w.edge,
-                rect: r.unwrap_or(Rect::centred(0.0, 0.0, 0.0, 0.0)),
-                name: w.name.clone(),
-                latex: w.latex.clone(),
-                value: w.value.clone(),
+            .filter_map(|(w, r)| {
+                Some(Label {
+                    edge: w.edge,
+                    rect: r?,
+                    name: w.name.clone(),
+                    latex: w.latex.clone(),
+                    value: w.value.clone(),
+                })
             })
             .collect(),
     )
 }
 
-/// Whether the edge passes through the box.
-fn covers(r: &Rect, e: &Edge) -> bool {
-    (0..=64).any(|k| {
-        let (x, y) = e.at(k as f64 / 64.0);
-        r.contains(x, y)
+/// Whether the edge passes through the box (grown by 2 px).
+fn covers(r: &Turned, e: &Edge) -> bool {
+    (0..=96).any(|k| {
+        let (x, y) = e.at(k as f64 / 96.0);
+        r.contains(x, y, 2.0)
     })
 }
 
@@ -589,11 +719,20 @@ mod tests {
         );
         for (i, a) in l.labels.iter().enumerate() {
             for b in &l.labels[i + 1..] {
-                assert!(!a.rect.overlaps(&b.rect), "{} and {}", a.text(), b.text());
+                assert!(
+                    !a.rect.overlaps(&b.rect, 0.0),
+                    "{} and {}",
+                    a.text(),
+                    b.text()
+                );
             }
             for n in &l.nodes {
-                let c = Rect::centred(n.x, n.y, 2.0 * n.r, 2.0 * n.r);
-                assert!(!a.rect.overlaps(&c), "{} on {}", a.text(), n.name);
+                assert!(
+                    !a.rect.meets_disc(n.x, n.y, n.r, 0.0),
+                    "{} on {}",
+                    a.text(),
+                    n.name
+                );
             }
         }
         l

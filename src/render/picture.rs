@@ -104,23 +104,27 @@ pub fn emit(l: &Layout) -> String {
     }
     for lab in &l.labels {
         let r = &lab.rect;
-        let (cx, cy) = ((r.x0 + r.x1) / 2.0, (r.y0 + r.y1) / 2.0);
         let text = match &lab.value {
             Some(v) => format!("{} = {v}", lab.latex),
             None => lab.latex.clone(),
         };
+        // Picture mode turns counter-clockwise, with y upwards.
         let _ = writeln!(
             s,
-            "\\put({:.1},{:.1}){{\\textcolor{{white}}{{\\rule{{{:.1}\\unitlength}}{{{:.1}\\unitlength}}}}}}",
-            r.x0,
-            y(r.y1),
-            r.x1 - r.x0,
-            r.y1 - r.y0
+            "\\put({:.1},{:.1}){{\\rotatebox{{{:.1}}}{{\\makebox(0,0){{\\textcolor{{white}}{{\\rule[{:.1}\\unitlength]{{{:.1}\\unitlength}}{{{:.1}\\unitlength}}}}}}}}}}",
+            r.cx,
+            y(r.cy),
+            -r.angle,
+            -r.h / 2.0,
+            r.w,
+            r.h
         );
         let _ = writeln!(
             s,
-            "\\put({cx:.1},{:.1}){{\\makebox(0,0){{\\footnotesize${text}$}}}}",
-            y(cy)
+            "\\put({:.1},{:.1}){{\\rotatebox{{{:.1}}}{{\\makebox(0,0){{\\footnotesize${text}$}}}}}}",
+            r.cx,
+            y(r.cy),
+            -r.angle
         );
     }
     s.push_str("\\end{picture}}}");

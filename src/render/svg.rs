@@ -184,14 +184,23 @@ pub fn emit(l: &Layout, title: &str) -> String {
     svg.push_str("<g class=\"labels\">");
     for lab in &l.labels {
         let r = &lab.rect;
-        let (cx, cy) = ((r.x0 + r.x1) / 2.0, (r.y0 + r.y1) / 2.0);
+        let turn = if r.angle.abs() < 0.05 {
+            String::new()
+        } else {
+            format!(
+                " transform=\"rotate({:.1} {:.1} {:.1})\"",
+                r.angle, r.cx, r.cy
+            )
+        };
         let _ = write!(
             svg,
-            "<rect class=\"wlb\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\"/><text class=\"wl\" x=\"{cx:.1}\" y=\"{cy:.1}\">{}</text>",
-            r.x0,
-            r.y0,
-            r.x1 - r.x0,
-            r.y1 - r.y0,
+            "<g{turn}><rect class=\"wlb\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\"/><text class=\"wl\" x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
+            r.cx - r.w / 2.0,
+            r.cy - r.h / 2.0,
+            r.w,
+            r.h,
+            r.cx,
+            r.cy,
             label_tspans(&lab.text())
         );
     }

@@ -820,6 +820,32 @@ fn dense_and_data_networks_make_variants_too() {
         ])
         .args(["-o", x3.to_str().unwrap()])
         .status(0);
+    // Every sample on the sheet and in the quiz, and the combined loss.
+    let q = read(&x3, "questions.md");
+    assert!(
+        q.contains(
+            "| Sample | $i_{1}$ | $i_{2}$ | $target_{o_1}$ |\n| ---: | ---: | ---: | ---: |\n\
+             | 1 | 0 | 0 | 0 |\n| 2 | 0 | 1 | 1 |\n| 3 | 1 | 0 | 1 |\n| 4 | 1 | 1 | 0 |\n"
+        ),
+        "{q}"
+    );
+    assert!(
+        q.contains("E_{total} &= \\frac{1}{4} \\sum_{s=1}^{4} E^{(s)}"),
+        "{q}"
+    );
+    assert!(q.contains("is the mean of the samples' errors"));
+    // The sample's inputs and targets are not given as single values.
+    assert!(
+        !q.contains("$i_{1} = ") && !q.contains("$target_{o_1} = "),
+        "{q}"
+    );
+    let quiz = parse_xml(&read(&x3, "moodle.xml"));
+    for question in &quiz.children[1..] {
+        let html = &question.child("questiontext").child("text").text;
+        assert!(html.contains("<tr><td>4</td><td style=\"text-align: right\">1</td><td style=\"text-align: right\">1</td><td style=\"text-align: right\">0</td></tr>"), "{html}");
+        assert!(html.contains("\\(E_{total}\\) is the mean"), "{html}");
+    }
+    pdflatex(&x3, "questions");
     for (variant, quantity, value) in csv_rows(&x3) {
         let file = x3.join(format!("variants/{variant:02}.nn"));
         let json = Test::new()
