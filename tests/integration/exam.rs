@@ -723,6 +723,17 @@ fn moodle_quiz(dir: &Path, answers: &BTreeMap<usize, Vec<(String, String)>>) {
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.ends_with("</svg>"));
         parse_xml(&format!("<?xml version=\"1.0\"?>{svg}"));
+        crate::drawing::assert_legible(&svg, include_str!("../../examples/mazur.nn"));
+        // The variant's own numbers on it.
+        let nn = read(dir, &format!("variants/{v:02}.nn"));
+        let w5 = nn.split("w5 = ").nth(2).unwrap();
+        let w5 = &w5[..w5.find([',', '\n']).unwrap()];
+        assert!(
+            svg.contains(&format!(
+                ">5</tspan><tspan dy=\"-3\"> =</tspan> {w5}</text>"
+            )),
+            "w5 = {w5}: {svg}"
+        );
         q.child("generalfeedback");
         assert!(q.child("penalty").text.parse::<f64>().is_ok());
     }
