@@ -97,7 +97,7 @@ pub fn emit(l: &Layout) -> String {
                     "\\put({:.1},{:.1}){{\\makebox(0,0){{\\footnotesize {}}}}}",
                     n.x,
                     y(n.y + n.r + 13.0 + LINE_H * k as f64),
-                    line.replace('-', "$-$")
+                    tex_text(line)
                 );
             }
         }
@@ -105,7 +105,7 @@ pub fn emit(l: &Layout) -> String {
     for lab in &l.labels {
         let r = &lab.rect;
         let text = match &lab.value {
-            Some(v) => format!("{} = {v}", lab.latex),
+            Some(v) => format!("{} = {}", lab.latex, number::latex_of(v)),
             None => lab.latex.clone(),
         };
         // Picture mode turns counter-clockwise, with y upwards.
@@ -129,6 +129,21 @@ pub fn emit(l: &Layout) -> String {
     }
     s.push_str("\\end{picture}}}");
     s
+}
+
+/// A line of text under a node as LaTeX: its numbers in math
+/// (`1 \\times 10^{-300}`, never `1e-300`), its words as they are.
+fn tex_text(line: &str) -> String {
+    line.split(' ')
+        .map(|w| {
+            if w.parse::<f64>().is_ok() {
+                format!("${}$", number::latex_of(w))
+            } else {
+                crate::render::templates::escape_latex(w)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
