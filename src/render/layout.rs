@@ -22,6 +22,8 @@ use crate::notation::{latex_name, NetNames};
 
 /// Above this many nodes in a column, nodes are small, unnamed, unlabelled.
 pub const SMALL_AFTER: usize = 10;
+/// Above this many labels, none is drawn: the drawing would be a thicket.
+pub const MOST_LABELS: usize = 80;
 /// Width of a label's character, in px (12 px serif, generous).
 pub const CHAR_W: f64 = 6.8;
 /// Height of a label's box, in px.
@@ -432,7 +434,7 @@ pub fn layout(net: &Network, content: &Content<'_>) -> Layout {
     // Wide labels need wide columns from the start.
     let widest = wanted.iter().map(Wanted::width).fold(0.0, f64::max);
     gap = gap.max(widest * 1.9);
-    if small {
+    if small || wanted.len() > MOST_LABELS {
         return place_nodes(nodes, &columns, &ends, gap, small);
     }
     // Labels that cover no other edge, in columns up to half as wide again;
@@ -612,6 +614,18 @@ fn place_labels(l: &Layout, wanted: &[Wanted], strict: bool) -> Option<Vec<Label
             }
         })
         .collect();
+    // The box around each edge (its control polygon's): most edges are far
+    // from most labels.
+    let hulls: Vec<Rect> = l
+        .edges
+        .iter()
+        .map(|e| Rect {
+            x0: e.p0.0.min(e.c.0).min(e.p1.0),
+            y0: e.p0.1.min(e.c.1).min(e.p1.1),
+            x1: e.p0.0.max(e.c.0).max(e.p1.0),
+            y1: e.p0.1.max(e.c.1).max(e.p1.1),
+        })
+        .collect();
     const SPOTS: [f64; 17] = [
         0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9,
     ];
@@ -653,7 +667,9 @@ fn place_labels(l: &Layout, wanted: &[Wanted], strict: bool) -> Option<Vec<Label
                         .edges
                         .iter()
                         .enumerate()
-                        .filter(|(j, o)| *j != w.edge && covers(&r, o))
+                        .filter(|(j, o)| {
+                            *j != w.edge && hulls[*j].overlaps(&bb.grown(2.0)) && covers(&r, o)
+                        })
                         .count();
                     if strict && crossed > 0 {
                         return None;

@@ -464,7 +464,7 @@ fn degenerate_grids_are_refused() {
 #[test]
 fn bad_specs_and_questions_are_named() {
     let dir = tempdir("bad");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--vary", "w*=0..1/0.3"],
             "--vary `w*=0..1/0.3`: `1` is not a whole number of steps of `0.3` from `0`; end the grid at `0.9` or `1.2`",
@@ -477,6 +477,10 @@ fn bad_specs_and_questions_are_named() {
             "--ask:1:10: unknown quantity `dE_total/dw9`; did you mean `dE_total/dw1`?",
         ),
         (&["--vary", GRID, "--ask", "E_total, E_total"], "`E_total` is asked twice"),
+        (
+            &["--vary", GRID, "--sig", "3", "--decimals", "2"],
+            "the argument '--sig <SIG>' cannot be used with '--decimals <DECIMALS>'",
+        ),
     ];
     for (args, message) in cases {
         let mut all = vec!["--variants", "3", "--seed", "1"];
