@@ -222,8 +222,8 @@ pub(crate) fn write(
         })
         .collect();
     let asked_words = |p: Precision| match p {
-        Precision::Sig(n) => format!("{n} {}", text("exam_figures")),
-        Precision::Decimals(n) => format!("{n} {}", text("exam_decimals")),
+        Precision::Sig(n) => text("exam_figures").replace("{n}", &n.to_string()),
+        Precision::Decimals(n) => text("exam_decimals").replace("{n}", &n.to_string()),
     };
     let only: Vec<String> = ctx
         .asked

@@ -1069,10 +1069,12 @@ fn round_sig(x: f64, n: usize) -> f64 {
     format!("{:.*e}", n - 1, x).parse().unwrap()
 }
 
-/// Whether Moodle's NUMERICAL field `key ± tol` accepts `answer` (its
-/// nominal tolerance, with the tiny allowance Moodle adds for floats).
+/// Whether Moodle's NUMERICAL field `key ± tol` accepts `answer`: its
+/// nominal tolerance, widened as `qtype_numerical_answer::
+/// get_tolerance_interval` does by 10^-precision · max(1, |key|), PHP's
+/// `precision` being 14 by default.
 fn moodle_accepts(key: f64, tol: f64, answer: f64) -> bool {
-    let tol = tol + 1e-15 * key.abs().max(tol).max(1.0);
+    let tol = tol + 1e-14 * key.abs().max(1.0);
     key - tol <= answer && answer <= key + tol
 }
 
