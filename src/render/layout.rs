@@ -429,11 +429,9 @@ pub fn layout(net: &Network, content: &Content<'_>) -> Layout {
 
     let tallest = columns.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let small = tallest > SMALL_AFTER;
-    let mut gap = COL_GAP;
-    let _ = &mut gap;
     // Wide labels need wide columns from the start.
     let widest = wanted.iter().map(Wanted::width).fold(0.0, f64::max);
-    gap = gap.max(widest * 1.9);
+    let gap = COL_GAP.max(widest * 1.9);
     if small || wanted.len() > MOST_LABELS {
         return place_nodes(nodes, &columns, &ends, gap, small);
     }
