@@ -282,3 +282,62 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod data_tests {
+    use super::*;
+    use crate::derivation::Options as DeriveOptions;
+    use crate::expr::Sym;
+    use crate::solution::Solution;
+
+    /// With a `data` block, a mistake's values are each sample's combined
+    /// as the network combines them: a missing bias in every layer is the
+    /// network with its biases at 0, solved over all samples.
+    #[test]
+    fn samples_combine_as_the_network_does() {
+        for batch in ["mean", "sum"] {
+            let src = include_str!("../../examples/xor.nn")
+                .replace("loss mse", &format!("loss mse\nbatch {batch}"));
+            let net = crate::parse::parse_network("xor.nn", &src).unwrap();
+            let w1 = net.params.iter().position(|p| p.name == "w1").unwrap() as u32;
+            let qs = [
+                Quantity::Value(Sym::ErrTotal),
+                Quantity::Partial {
+                    of: Sym::ErrTotal,
+                    wrt: Sym::Param(w1),
+                },
+                Quantity::Updated(w1),
+            ];
+            let solved = |n: &Network| {
+                let sol = Solution::new(n, DeriveOptions::default(), Default::default()).unwrap();
+                let d = &sol.derivation;
+                [
+                    d.forward.total,
+                    d.params[w1 as usize].value,
+                    d.params[w1 as usize].updated,
+                ]
+            };
+            let exact = solved(&net);
+            let wrong = wrong_values(&net, &qs, &exact, exact[0]);
+            let (_, bias) = wrong
+                .iter()
+                .find(|(s, _)| *s == Slip::Known(Mistake::MissingBias))
+                .unwrap();
+            let mut zero = net.clone();
+            for p in &mut zero.params {
+                if p.name.starts_with('b') {
+                    p.value = 0.0;
+                }
+            }
+            let expected = solved(&zero);
+            for (a, b) in bias.iter().zip(expected) {
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1e-3),
+                    "{batch}: {a} vs {b}"
+                );
+            }
+            let (_, none) = wrong.iter().find(|(s, _)| *s == Slip::NoUpdate).unwrap();
+            assert_eq!(none[2], net.params[w1 as usize].value);
+        }
+    }
+}
