@@ -208,20 +208,45 @@ pub fn generate(
             }
         }
     }
+    // `init` draws its values in declaration order for the params no
+    // `param` line sets, and params set by `param` lines are declared
+    // first: with one drawn param written as a line, every param `init`
+    // drew is written as one, in the original's order, so that the variant
+    // declares its params in the same order with the same other values.
+    let init_drawn: Vec<u32> = if appended.is_empty() {
+        Vec::new()
+    } else {
+        let mut v: Vec<u32> = elsewhere
+            .iter()
+            .filter_map(|slot| match *slot {
+                vary::Slot::Param(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
     // A variant's text after its header: the file with the drawn numbers.
     let body = |drawn: &[f64]| -> String {
         let mut text = source::rewrite(src, &spans, |slot| {
             varied.iter().position(|v| v.slot == slot).map(|i| drawn[i])
         });
-        if !appended.is_empty() {
+        if !init_drawn.is_empty() {
             if !text.ends_with('\n') {
                 text.push('\n');
             }
-            text.push_str("# drawn for this variant\n");
-            for (slot, name) in &appended {
-                if let Some(i) = varied.iter().position(|v| v.slot == *slot) {
-                    text.push_str(&format!("param {name} = {}\n", source::shortest(drawn[i])));
-                }
+            text.push_str("# drawn for this variant, and the other values `init` drew\n");
+            for &p in &init_drawn {
+                let slot = vary::Slot::Param(p);
+                let value = varied
+                    .iter()
+                    .position(|v| v.slot == slot)
+                    .map_or(net.params[p as usize].value, |i| drawn[i]);
+                text.push_str(&format!(
+                    "param {} = {}\n",
+                    net.params[p as usize].name,
+                    source::shortest(value)
+                ));
             }
         }
         text
@@ -249,6 +274,19 @@ pub fn generate(
         let vnet = parse_network(&path, &text).map_err(|d| {
             anyhow::anyhow!("variant {label} does not read back (this is a bug in chainrule):\n{d}")
         })?;
+        if let Some((a, b)) = net
+            .params
+            .iter()
+            .zip(&vnet.params)
+            .find(|(a, b)| a.name != b.name)
+        {
+            return Err(anyhow::anyhow!(
+                "variant {label} declares `{}` where the network declares `{}` (this is a bug in chainrule)",
+                b.name,
+                a.name
+            )
+            .into());
+        }
         for (v, &x) in varied.iter().zip(&drawn) {
             if v.slot.get(&vnet).to_bits() != x.to_bits() {
                 return Err(anyhow::anyhow!(
@@ -663,4 +701,45 @@ fn judge(
 /// Whether `v` shows as 0 with `decimals` decimals.
 fn rounds_to_zero(v: f64, decimals: usize) -> bool {
     v.abs() < 0.5 * 10f64.powi(-(decimals as i32)) || number::round(v, decimals) == 0.0
+}
+
+#[cfg(test)]
+mod init_tests {
+    use super::*;
+
+    /// A variant of a dense network varies the params asked and keeps every
+    /// other value `init` drew for the original.
+    #[test]
+    fn a_variant_keeps_the_other_drawn_params() {
+        let src =
+            "input x[3] = [0.1, 0.5, -0.2]\nlayer h[4] tanh dense x\nlayer y[2] sigmoid dense h\n\
+                   target y = [0, 1]\ninit uniform(-0.5, 0.5) seed 7\n";
+        let net = parse_network("dense.nn", src).unwrap();
+        let opts = Options {
+            variants: 3,
+            seed: 3,
+            vary: vec![VarySpec::parse("w_h2_*=-0.9..0.9/0.1").unwrap()],
+            ask: Some("E_total, dE_total/dw_h2_x1".to_string()),
+            precision: Precision::Sig(4),
+            lang: "en".to_string(),
+        };
+        let exam = generate("dense.nn", src, &net, &opts, &mut |_, _| {}).unwrap();
+        for (path, text) in exam
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("variants/"))
+        {
+            let v = parse_network(path, text).unwrap();
+            let mut varied = 0;
+            for (a, b) in net.params.iter().zip(&v.params) {
+                assert_eq!(a.name, b.name);
+                if a.name.starts_with("w_h2_") {
+                    varied += usize::from(a.value != b.value);
+                } else {
+                    assert_eq!(a.value, b.value, "{path}: {}", a.name);
+                }
+            }
+            assert!(varied > 0, "{path}");
+        }
+    }
 }

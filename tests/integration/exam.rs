@@ -776,7 +776,9 @@ fn dense_and_data_networks_make_variants_too() {
     for (variant, quantity, value) in rows {
         let file = out.join(format!("variants/{variant:02}.nn"));
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.contains("# drawn for this variant\nparam w_h1_x1 = "));
+        assert!(text.contains(
+            "# drawn for this variant, and the other values `init` drew\nparam w_h1_x1 = "
+        ));
         let json = Test::new()
             .args(["solve", file.to_str().unwrap(), "-f", "json"])
             .status(0)
