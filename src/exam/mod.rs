@@ -191,11 +191,11 @@ pub fn generate(
     // A param without a number of its own in the file (drawn by `init`) is
     // written as a `param` line, which overrides `init`; anything else
     // without one (a vector element, a value of the data) is not varied.
-    let mut appended = Vec::new();
+    let mut appended = false;
     for v in &varied {
         if elsewhere.contains(&v.slot) {
             match v.slot {
-                vary::Slot::Param(p) => appended.push((v.slot, net.params[p as usize].name.clone())),
+                vary::Slot::Param(_) => appended = true,
                 _ => {
                     return Err(ExamError::Vary(VaryError {
                         spec: opts.vary[v.spec].text.clone(),
@@ -213,7 +213,7 @@ pub fn generate(
     // first: with one drawn param written as a line, every param `init`
     // drew is written as one, in the original's order, so that the variant
     // declares its params in the same order with the same other values.
-    let init_drawn: Vec<u32> = if appended.is_empty() {
+    let init_drawn: Vec<u32> = if !appended {
         Vec::new()
     } else {
         let mut v: Vec<u32> = elsewhere
