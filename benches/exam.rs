@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
                 VarySpec::parse("b*=0.1..0.9/0.1")?,
             ],
             ask: None,
-            decimals: 4,
+            precision: chainrule::exam::Precision::Sig(4),
             lang: "en".to_string(),
         };
         let start = Instant::now();

@@ -280,3 +280,36 @@ pub(crate) fn candidates(net: &Network) -> Vec<Candidate> {
     }
     out
 }
+
+/// The values of `quantities` of `net` computed with each known mistake, in
+/// the order of [`candidates`]: the mistake and one value per quantity (NaN
+/// where the mistake does not apply to it). A one-sample network only.
+pub(crate) fn mistaken_values(net: &Network, quantities: &[Quantity]) -> Vec<(Mistake, Vec<f64>)> {
+    use super::graph::Graph;
+    use super::point::Point;
+    let exact = Graph::new(net, Variant::default());
+    let right = Point::actual(&exact);
+    candidates(net)
+        .into_iter()
+        .map(|c| {
+            let values = match &c.variant {
+                None => quantities.iter().map(|&q| -right.quantity(q)).collect(),
+                Some(v) => {
+                    let g = Graph::new(net, v.clone());
+                    let p = Point::actual(&g);
+                    quantities
+                        .iter()
+                        .map(|&q| {
+                            if c.applies_to(q) {
+                                p.quantity(q)
+                            } else {
+                                f64::NAN
+                            }
+                        })
+                        .collect()
+                }
+            };
+            (c.mistake, values)
+        })
+        .collect()
+}

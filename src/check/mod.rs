@@ -31,6 +31,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
 pub use claim::{Claim, Given, Precision, Quantity};
+pub(crate) use mistake::mistaken_values;
 pub use mistake::Mistake;
 pub use report::{render_json, render_text};
 pub use table::{mistake_values, mistake_words, MistakeValue};

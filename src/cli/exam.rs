@@ -36,9 +36,14 @@ pub(crate) struct Args {
     /// Language of the fixed prose: en or ko.
     #[arg(long, default_value = "en")]
     lang: String,
-    /// Decimals of the answers (and of the Moodle tolerances).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..=12))]
-    decimals: u8,
+    /// Significant figures of the answers (and so of the Moodle
+    /// tolerances); an answer a classic mistake would also round to asks
+    /// for up to 3 more.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=12), conflicts_with = "decimals")]
+    sig: Option<u8>,
+    /// Decimals of the answers instead of significant figures.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=12))]
+    decimals: Option<u8>,
     /// Write into DIR even when it is not empty.
     #[arg(long)]
     force: bool,
@@ -65,7 +70,10 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         seed: args.seed,
         vary: specs,
         ask: args.ask.clone(),
-        decimals: args.decimals as usize,
+        precision: match (args.sig, args.decimals) {
+            (_, Some(d)) => exam::Precision::Decimals(d as usize),
+            (s, None) => exam::Precision::Sig(s.unwrap_or(4) as usize),
+        },
         lang: args.lang.clone(),
     };
     let mut bar = Progress::new();
@@ -87,6 +95,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     if args.force {
         remove_stale_variants(dir, &made.files)?;
     }
+    eprintln!("chainrule: {}", made.summary);
     Ok(0)
 }
 

@@ -72,7 +72,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     }
     let (_, base) = page_of(&net.one_sample(0)).map_err(|e| eval_failure(&src, e))?;
     let given = given(&base, &args.lang, net.data.is_some())?;
-    let drawing = svg::diagram_given(&sol, 4);
+    let drawing = svg::given(&net);
     let key = format!("{:016x}", fnv1a(src.text.as_bytes()));
     let text = exercise::render(&ex, &drawing, &given, &args.lang, &key)?;
     write_output(args.output.as_ref(), &text)?;

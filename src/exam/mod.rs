@@ -10,10 +10,11 @@
 //! value per varied number (inputs, params, consts, targets, each in
 //! declaration order), value index = [`SplitMix64::below`]`(count)`. A draw
 //! that repeats an earlier variant, gives an asked value that rounds to 0 at
-//! the shown decimals, or makes any value NaN or infinite is rejected and
-//! the next one drawn, at most [`max_draws`] times in all.
+//! the shown decimals, makes any value NaN or infinite, or has an answer
+//! that a classic mistake also gives ([`marking`]) is rejected and the next
+//! one drawn, at most [`max_draws`] times in all.
 
-mod picture;
+pub mod marking;
 pub mod sheets;
 mod source;
 pub mod vary;
@@ -31,6 +32,7 @@ use crate::number;
 use crate::parse::{parse_network, parse_quantity};
 use crate::rng::SplitMix64;
 use crate::solution::Solution;
+pub use marking::Precision;
 pub use vary::{VaryError, VarySpec};
 
 /// The most variants one run makes.
@@ -48,8 +50,8 @@ pub struct Options {
     /// The `--ask` list as written (`E_total, dE_total/dw5, w5+`), or `None`
     /// for the default questions.
     pub ask: Option<String>,
-    /// Decimals of the answers shown (and of the Moodle tolerances).
-    pub decimals: usize,
+    /// How precisely answers are asked (and so the Moodle tolerances).
+    pub precision: Precision,
     /// Language of the fixed prose.
     pub lang: String,
 }
@@ -98,6 +100,21 @@ impl From<anyhow::Error> for ExamError {
 pub struct Exam {
     /// `(path, contents)`; `/` separates directories.
     pub files: Vec<(String, String)>,
+    /// What the drawing took, in a sentence: how many draws were redrawn
+    /// and why, how many answers ask more digits.
+    pub summary: String,
+}
+
+/// How the variants were drawn.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DrawStats {
+    pub(crate) draws: usize,
+    /// Draws rejected because a classic mistake gave an answer's key.
+    pub(crate) mistaken: usize,
+    /// Draws rejected for repeating a variant, a zero or a non-finite value.
+    pub(crate) other: usize,
+    /// Answers asked with more digits than the exam's precision.
+    pub(crate) extra_digits: usize,
 }
 
 /// The most draws made for `n` variants before giving up: 1000 + 100·n.
@@ -116,6 +133,8 @@ pub(crate) struct Asked {
 /// One variant: its number (from 1), its `.nn` text and its network.
 pub(crate) struct Variant {
     pub(crate) number: usize,
+    /// How each asked answer is asked and marked.
+    pub(crate) marks: Vec<marking::Marked>,
     pub(crate) label: String,
     pub(crate) source: String,
     pub(crate) net: Network,
@@ -167,17 +186,16 @@ pub fn generate(
             )));
         }
     }
-    let draws = draw(net, &varied, &opts.vary, &asked, opts)?;
 
     let (spans, elsewhere) = source::value_spans(net, src);
     // A param without a number of its own in the file (drawn by `init`) is
     // written as a `param` line, which overrides `init`; anything else
     // without one (a vector element, a value of the data) is not varied.
-    let mut appended = Vec::new();
+    let mut appended = false;
     for v in &varied {
         if elsewhere.contains(&v.slot) {
             match v.slot {
-                vary::Slot::Param(p) => appended.push((v.slot, net.params[p as usize].name.clone())),
+                vary::Slot::Param(_) => appended = true,
                 _ => {
                     return Err(ExamError::Vary(VaryError {
                         spec: opts.vary[v.spec].text.clone(),
@@ -190,33 +208,85 @@ pub fn generate(
             }
         }
     }
+    // `init` draws its values in declaration order for the params no
+    // `param` line sets, and params set by `param` lines are declared
+    // first: with one drawn param written as a line, every param `init`
+    // drew is written as one, in the original's order, so that the variant
+    // declares its params in the same order with the same other values.
+    let init_drawn: Vec<u32> = if !appended {
+        Vec::new()
+    } else {
+        let mut v: Vec<u32> = elsewhere
+            .iter()
+            .filter_map(|slot| match *slot {
+                vary::Slot::Param(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    // A variant's text after its header: the file with the drawn numbers.
+    let body = |drawn: &[f64]| -> String {
+        let mut text = source::rewrite(src, &spans, |slot| {
+            varied.iter().position(|v| v.slot == slot).map(|i| drawn[i])
+        });
+        if !init_drawn.is_empty() {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str("# drawn for this variant, and the other values `init` drew\n");
+            for &p in &init_drawn {
+                let slot = vary::Slot::Param(p);
+                let value = varied
+                    .iter()
+                    .position(|v| v.slot == slot)
+                    .map_or(net.params[p as usize].value, |i| drawn[i]);
+                text.push_str(&format!(
+                    "param {} = {}\n",
+                    net.params[p as usize].name,
+                    source::shortest(value)
+                ));
+            }
+        }
+        text
+    };
+    // Each draw is judged as the network its file reads as.
+    let realize = |drawn: &[f64]| -> Result<Network, ExamError> {
+        parse_network("variant.nn", &body(drawn)).map_err(|d| {
+            ExamError::Other(anyhow::anyhow!(
+                "a variant does not read back (this is a bug in chainrule):\n{d}"
+            ))
+        })
+    };
+    let (draws, stats) = draw(&varied, &opts.vary, &asked, opts, &realize)?;
     let base = std::path::Path::new(file)
         .file_name()
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let width = opts.variants.to_string().len().max(2);
     let mut variants = Vec::with_capacity(draws.len());
-    for (k, drawn) in draws.into_iter().enumerate() {
+    for (k, (drawn, marks)) in draws.into_iter().enumerate() {
         let number = k + 1;
         let label = format!("{number:0width$}");
         let mut text = header(&base, number, opts, &varied, &drawn);
-        text.push_str(&source::rewrite(src, &spans, |slot| {
-            varied.iter().position(|v| v.slot == slot).map(|i| drawn[i])
-        }));
-        if !appended.is_empty() {
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str("# drawn for this variant\n");
-            for (slot, name) in &appended {
-                if let Some(i) = varied.iter().position(|v| v.slot == *slot) {
-                    text.push_str(&format!("param {name} = {}\n", source::shortest(drawn[i])));
-                }
-            }
-        }
+        text.push_str(&body(&drawn));
         let path = format!("variants/{label}.nn");
         let vnet = parse_network(&path, &text).map_err(|d| {
             anyhow::anyhow!("variant {label} does not read back (this is a bug in chainrule):\n{d}")
         })?;
+        if let Some((a, b)) = net
+            .params
+            .iter()
+            .zip(&vnet.params)
+            .find(|(a, b)| a.name != b.name)
+        {
+            return Err(anyhow::anyhow!(
+                "variant {label} declares `{}` where the network declares `{}` (this is a bug in chainrule)",
+                b.name,
+                a.name
+            )
+            .into());
+        }
         for (v, &x) in varied.iter().zip(&drawn) {
             if v.slot.get(&vnet).to_bits() != x.to_bits() {
                 return Err(anyhow::anyhow!(
@@ -229,6 +299,7 @@ pub fn generate(
         }
         variants.push(Variant {
             number,
+            marks,
             label,
             source: text,
             net: vnet,
@@ -241,6 +312,7 @@ pub fn generate(
             opts,
             strings,
             asked: &asked,
+            stats: &stats,
         },
         &variants,
         progress,
@@ -450,6 +522,8 @@ pub(crate) fn asked_values(sol: &Solution<'_>, asked: &[Asked]) -> Vec<f64> {
 /// Why draws were rejected.
 #[derive(Default)]
 struct Rejects {
+    mistaken: usize,
+    mistaken_example: Option<String>,
     repeated: usize,
     zero: usize,
     zero_example: Option<String>,
@@ -459,12 +533,12 @@ struct Rejects {
 
 /// Draws the varied numbers of `opts.variants` good, distinct variants.
 fn draw(
-    net: &Network,
     varied: &[vary::Varied],
     specs: &[VarySpec],
     asked: &[Asked],
     opts: &Options,
-) -> Result<Vec<Vec<f64>>, ExamError> {
+    realize: &dyn Fn(&[f64]) -> Result<Network, ExamError>,
+) -> Result<(Vec<Drawn>, DrawStats), ExamError> {
     let n = opts.variants;
     // How many different variants the grids can give at most.
     let combos = varied.iter().fold(1u128, |acc, v| {
@@ -492,7 +566,6 @@ fn draw(
     let mut seen: HashSet<Vec<u64>> = HashSet::new();
     let mut out = Vec::with_capacity(n);
     let mut rejects = Rejects::default();
-    let mut trial = net.clone();
     let limit = max_draws(n);
     let mut draws = 0;
     while out.len() < n && draws < limit {
@@ -510,13 +583,15 @@ fn draw(
             .zip(&picks)
             .map(|(v, &k)| specs[v.spec].values.get(k))
             .collect();
-        for (v, &x) in varied.iter().zip(&values) {
-            v.slot.set(&mut trial, x);
-        }
-        match judge(&trial, asked, opts.decimals) {
-            Ok(()) => {
+        let trial = realize(&values)?;
+        match judge(&trial, asked, opts.precision) {
+            Ok(marks) => {
                 seen.insert(picks);
-                out.push(values);
+                out.push((values, marks));
+            }
+            Err(Reject::Mistaken(what)) => {
+                rejects.mistaken += 1;
+                rejects.mistaken_example.get_or_insert(what);
             }
             Err(Reject::Zero(name)) => {
                 rejects.zero += 1;
@@ -535,10 +610,21 @@ fn draw(
         }
         if rejects.zero > 0 {
             why.push(format!(
-                "{} had an asked value that rounds to 0 at {} decimals (first: `{}`)",
+                "{} had an asked value that rounds to 0 at {} (first: `{}`)",
                 rejects.zero,
-                opts.decimals,
+                match opts.precision {
+                    Precision::Decimals(d) => format!("{d} decimals"),
+                    Precision::Sig(_) => "10^-12".to_string(),
+                },
                 rejects.zero_example.unwrap_or_default()
+            ));
+        }
+        if rejects.mistaken > 0 {
+            why.push(format!(
+                "{} had an answer that a classic mistake also gives, even with {} more digits (first: {})",
+                rejects.mistaken,
+                marking::MAX_EXTRA,
+                rejects.mistaken_example.unwrap_or_default()
             ));
         }
         if rejects.not_finite > 0 {
@@ -550,36 +636,110 @@ fn draw(
         }
         return Err(ExamError::Degenerate(format!(
             "only {} of the {n} variants could be drawn in {draws} draws: {}; \
-             widen the --vary grids, ask other quantities, or raise --decimals",
+             widen the --vary grids, ask other quantities, or ask more figures (--sig)",
             out.len(),
             why.join(", ")
         )));
     }
-    Ok(out)
+    let stats = DrawStats {
+        draws,
+        mistaken: rejects.mistaken,
+        other: draws - n - rejects.mistaken,
+        extra_digits: out
+            .iter()
+            .flat_map(|(_, m)| m)
+            .filter(|m| m.extra > 0)
+            .count(),
+    };
+    Ok((out, stats))
 }
+
+/// A drawn variant: its varied values and how its answers are marked.
+type Drawn = (Vec<f64>, Vec<marking::Marked>);
 
 enum Reject {
     Zero(String),
     NotFinite(String),
+    Mistaken(String),
 }
 
-/// Whether a drawn network makes a good variant.
-fn judge(net: &Network, asked: &[Asked], decimals: usize) -> Result<(), Reject> {
+/// Whether a drawn network makes a good variant, and if so how its answers
+/// are asked and marked.
+fn judge(
+    net: &Network,
+    asked: &[Asked],
+    precision: Precision,
+) -> Result<Vec<marking::Marked>, Reject> {
     let sol = Solution::new(net, DeriveOptions::default(), Default::default())
         .map_err(|e| Reject::NotFinite(e.to_string()))?;
     let values = asked_values(&sol, asked);
-    for (a, v) in asked.iter().zip(values) {
+    for (a, &v) in asked.iter().zip(&values) {
         if !v.is_finite() {
             return Err(Reject::NotFinite(format!("`{}`", a.name)));
         }
-        if rounds_to_zero(v, decimals) {
+        let zero = match precision {
+            Precision::Decimals(d) => rounds_to_zero(v, d),
+            Precision::Sig(_) => v.abs() < 1e-12,
+        };
+        if zero {
             return Err(Reject::Zero(a.name.clone()));
         }
     }
-    Ok(())
+    let quantities: Vec<Quantity> = asked.iter().map(|a| a.quantity).collect();
+    let wrong = marking::wrong_values(net, &quantities, &values, sol.derivation.forward.total);
+    let mut marks = Vec::with_capacity(asked.len());
+    for (i, (a, &v)) in asked.iter().zip(&values).enumerate() {
+        let wrong: Vec<(marking::Slip, f64)> = wrong.iter().map(|(s, w)| (*s, w[i])).collect();
+        match marking::mark(v, precision, &wrong) {
+            Ok(m) => marks.push(m),
+            Err(code) => return Err(Reject::Mistaken(format!("`{}` and `{code}`", a.name))),
+        }
+    }
+    Ok(marks)
 }
 
 /// Whether `v` shows as 0 with `decimals` decimals.
 fn rounds_to_zero(v: f64, decimals: usize) -> bool {
     v.abs() < 0.5 * 10f64.powi(-(decimals as i32)) || number::round(v, decimals) == 0.0
+}
+
+#[cfg(test)]
+mod init_tests {
+    use super::*;
+
+    /// A variant of a dense network varies the params asked and keeps every
+    /// other value `init` drew for the original.
+    #[test]
+    fn a_variant_keeps_the_other_drawn_params() {
+        let src =
+            "input x[3] = [0.1, 0.5, -0.2]\nlayer h[4] tanh dense x\nlayer y[2] sigmoid dense h\n\
+                   target y = [0, 1]\ninit uniform(-0.5, 0.5) seed 7\n";
+        let net = parse_network("dense.nn", src).unwrap();
+        let opts = Options {
+            variants: 3,
+            seed: 3,
+            vary: vec![VarySpec::parse("w_h2_*=-0.9..0.9/0.1").unwrap()],
+            ask: Some("E_total, dE_total/dw_h2_x1".to_string()),
+            precision: Precision::Sig(4),
+            lang: "en".to_string(),
+        };
+        let exam = generate("dense.nn", src, &net, &opts, &mut |_, _| {}).unwrap();
+        for (path, text) in exam
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("variants/"))
+        {
+            let v = parse_network(path, text).unwrap();
+            let mut varied = 0;
+            for (a, b) in net.params.iter().zip(&v.params) {
+                assert_eq!(a.name, b.name);
+                if a.name.starts_with("w_h2_") {
+                    varied += usize::from(a.value != b.value);
+                } else {
+                    assert_eq!(a.value, b.value, "{path}: {}", a.name);
+                }
+            }
+            assert!(varied > 0, "{path}");
+        }
+    }
 }

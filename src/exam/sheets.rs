@@ -4,10 +4,12 @@
 //! the answer keys, `answers.csv`, and the variants' `.nn` files.
 
 use anyhow::anyhow;
+use base64::Engine as _;
 use handlebars::Handlebars;
 use serde::Serialize;
 
-use super::{asked_values, picture, source, Asked, Exam, ExamError, Options, Variant};
+use super::marking::{tolerance_text, Precision, MAX_EXTRA};
+use super::{asked_values, source, Asked, DrawStats, Exam, ExamError, Options, Variant};
 use crate::check::Quantity;
 use crate::derivation::Options as DeriveOptions;
 use crate::expr::{Names, Sym};
@@ -43,6 +45,8 @@ pub(crate) struct Context<'a> {
     /// The fixed prose of the language.
     pub(crate) strings: serde_json::Value,
     pub(crate) asked: &'a [Asked],
+    /// How the variants were drawn.
+    pub(crate) stats: &'a DrawStats,
 }
 
 /// Everything the exam templates show.
@@ -54,8 +58,13 @@ pub struct ExamView {
     pub t: serde_json::Value,
     /// The language code.
     pub lang: String,
-    /// Decimals of the answers.
-    pub decimals: usize,
+    /// How answers are to be given, in a sentence of the exam's language
+    /// (`… round each answer to 4 significant figures …`).
+    pub rounding: String,
+    /// How the key is rounded and marked, in a sentence.
+    pub key_intro: String,
+    /// How the variants were drawn (redraws, extra digits), in a sentence.
+    pub drawing: String,
     /// How many variants.
     pub count: usize,
     /// The seed.
@@ -64,8 +73,8 @@ pub struct ExamView {
     pub file: String,
     /// The `--vary` specs as written.
     pub specs: Vec<String>,
-    /// The Moodle tolerance: half a unit of the last decimal shown (`0.00005`).
-    pub tolerance: String,
+    /// With a `data` block: every sample, and how their errors combine.
+    pub data: Option<DataView>,
     /// The Moodle question category: `chainrule/` and the title, without `/`.
     pub category: String,
     /// The questions, the same for every variant.
@@ -77,6 +86,23 @@ pub struct ExamView {
     pub picture: String,
     /// The variants.
     pub variants: Vec<VariantView>,
+}
+
+/// The samples of a `data` block, as the sheets show them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataView {
+    /// LaTeX of the inputs each sample sets.
+    pub inputs: Vec<String>,
+    /// LaTeX of the targets each sample gives.
+    pub targets: Vec<String>,
+    /// One row per sample.
+    pub rows: Vec<page::DataRow>,
+    /// How E_total combines the samples' errors, in a sentence.
+    pub batch: String,
+    /// The same with `\\(…\\)` for math, for HTML with MathJax.
+    pub batch_html: String,
+    /// The combined loss, LaTeX (`E_{total} = \frac{1}{4} \sum_{s=1}^{4} E^{(s)}`).
+    pub combined: String,
 }
 
 /// One question.
@@ -126,6 +152,14 @@ pub struct VariantView {
     /// The worked solution as sections of the key (answer keys only; empty
     /// for the question sheets).
     pub solution: String,
+    /// The file name of its drawing in the Moodle question (`v03.svg`).
+    pub picture_name: String,
+    /// Its drawing, SVG with the variant's numbers, in base64.
+    pub picture_base64: String,
+    /// The drawing's width in px.
+    pub picture_width: String,
+    /// The drawing's height in px.
+    pub picture_height: String,
 }
 
 /// The answer to one question of one variant.
@@ -139,12 +173,21 @@ pub struct AnswerView {
     pub latex: String,
     /// What it is, in words.
     pub text: String,
-    /// The value rounded to the exam's decimals.
+    /// The key: the value rounded as asked, trailing zeros kept.
     pub value: String,
     /// The value, full precision.
     pub raw: f64,
+    /// How it is asked (`4 significant figures`).
+    pub asked: String,
+    /// How it is asked when that is more than the exam's precision
+    /// (`6 significant figures`), else empty.
+    pub more: String,
+    /// The Moodle tolerance: half a unit of the last asked digit (`0.00005`).
+    pub tolerance: String,
     /// The Moodle cloze field: `{1:NUMERICAL:=0.2984:0.00005}`.
     pub cloze: String,
+    /// The codes of the classic mistakes this answer rules out, comma-separated.
+    pub rules_out: String,
 }
 
 /// Renders every file of the exam.
@@ -154,7 +197,11 @@ pub(crate) fn write(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Exam, ExamError> {
     let opts = ctx.opts;
-    let decimals = opts.decimals;
+    // The worked solutions show every digit an answer may ask for.
+    let decimals = match opts.precision {
+        Precision::Sig(_) => 9,
+        Precision::Decimals(d) => (d + MAX_EXTRA).max(6),
+    };
     let names = NetNames::new(ctx.net, Default::default());
     let text = |key: &str| -> String {
         ctx.strings
@@ -174,7 +221,10 @@ pub(crate) fn write(
             text: text(kind_key(a.quantity)),
         })
         .collect();
-    let tolerance = tolerance(decimals);
+    let asked_words = |p: Precision| match p {
+        Precision::Sig(n) => text("exam_figures").replace("{n}", &n.to_string()),
+        Precision::Decimals(n) => text("exam_decimals").replace("{n}", &n.to_string()),
+    };
     let only: Vec<String> = ctx
         .asked
         .iter()
@@ -207,7 +257,7 @@ pub(crate) fn write(
     let mut views = Vec::with_capacity(variants.len());
     let mut solutions_md = Vec::with_capacity(variants.len());
     let mut solutions_tex = Vec::with_capacity(variants.len());
-    let mut csv = String::from("variant,quantity,value\n");
+    let mut csv = String::from("variant,quantity,value,key,tolerance\n");
     let mut loss_latex = String::new();
     let mut function_lines = Vec::new();
     for (k, v) in variants.iter().enumerate() {
@@ -217,22 +267,35 @@ pub(crate) fn write(
         let answers: Vec<AnswerView> = questions
             .iter()
             .zip(&values)
-            .map(|(q, &x)| {
-                let shown = number::format(x, decimals);
+            .zip(&v.marks)
+            .map(|((q, &x), m)| {
+                let tolerance = tolerance_text(m.exp);
+                let asked = asked_words(opts.precision.more(m.extra));
                 AnswerView {
                     n: q.n,
                     quantity: q.quantity.clone(),
                     latex: q.latex.clone(),
                     text: q.text.clone(),
-                    cloze: format!("{{1:NUMERICAL:={shown}:{tolerance}}}"),
-                    value: shown,
+                    cloze: format!("{{1:NUMERICAL:={}:{tolerance}}}", m.key),
+                    value: m.key.clone(),
                     raw: x,
+                    more: if m.extra > 0 {
+                        asked.clone()
+                    } else {
+                        String::new()
+                    },
+                    asked,
+                    tolerance,
+                    rules_out: m.rules_out.join(", "),
                 }
             })
             .collect();
         for a in &answers {
             // Display of f64 is the shortest text that reads back the same.
-            csv.push_str(&format!("{},{},{}\n", v.number, a.quantity, a.raw));
+            csv.push_str(&format!(
+                "{},{},{},{},{}\n",
+                v.number, a.quantity, a.raw, a.value, a.tolerance
+            ));
         }
         let anchor = format!("v{}-", v.label);
         let mut md = page::build(
@@ -264,6 +327,13 @@ pub(crate) fn write(
                 .map(|f| f.latex.replacen(" = ", " &= ", 1))
                 .collect();
         }
+        let svg = crate::render::svg::given(&v.net);
+        let size = |attr: &str| {
+            let at = svg
+                .find(&format!(" {attr}=\""))
+                .map_or(0, |i| i + attr.len() + 3);
+            svg[at..].split('"').next().unwrap_or("").to_string()
+        };
         views.push(VariantView {
             number: v.number,
             label: v.label.clone(),
@@ -271,13 +341,42 @@ pub(crate) fn write(
             rows: rows(&v.net, &text),
             answers,
             solution: String::new(),
+            picture_name: format!("v{}.svg", v.label),
+            picture_width: size("width"),
+            picture_height: size("height"),
+            picture_base64: base64::engine::general_purpose::STANDARD.encode(svg.as_bytes()),
         });
         progress(k + 1, variants.len());
     }
 
     let mut equations = neuron_lines(ctx.net, decimals);
     equations.extend(function_lines);
-    equations.push(loss_latex.replacen(" = ", " &= ", 1));
+    let data = ctx.net.data.as_ref().map(|d| data_view(ctx.net, d, &text));
+    match &data {
+        // Each sample's error, then E_total combining them.
+        Some(dv) => {
+            equations.push(
+                loss_latex
+                    .replacen("E_{total}", "E^{(s)}", 1)
+                    .replacen(" = ", " &= ", 1),
+            );
+            equations.push(dv.combined.replacen(" = ", " &= ", 1));
+        }
+        None => equations.push(loss_latex.replacen(" = ", " &= ", 1)),
+    }
+    let base_words = asked_words(opts.precision);
+    let fill = |key: &str| {
+        text(key)
+            .replace("{asked}", &base_words)
+            .replace("{max}", &MAX_EXTRA.to_string())
+    };
+    let stats = ctx.stats;
+    let drawing = text("exam_drawing")
+        .replace("{draws}", &stats.draws.to_string())
+        .replace("{variants}", &variants.len().to_string())
+        .replace("{mistaken}", &stats.mistaken.to_string())
+        .replace("{other}", &stats.other.to_string())
+        .replace("{extra}", &stats.extra_digits.to_string());
     let title = ctx
         .net
         .title
@@ -288,15 +387,17 @@ pub(crate) fn write(
         title,
         t: ctx.strings.clone(),
         lang: opts.lang.clone(),
-        decimals,
+        rounding: fill("exam_rounding"),
+        key_intro: fill("exam_key_intro"),
+        drawing: drawing.clone(),
         count: variants.len(),
         seed: opts.seed,
         file: ctx.file.to_string(),
         specs: opts.vary.iter().map(|s| s.text.clone()).collect(),
-        tolerance,
+        data,
         questions,
         equations,
-        picture: picture::picture(ctx.net),
+        picture: crate::render::picture::names_only(ctx.net),
         variants: views,
     };
 
@@ -360,16 +461,50 @@ pub(crate) fn write(
         _ => 6,
     };
     files.sort_by_key(|(p, _)| order(p));
-    Ok(Exam { files })
+    Ok(Exam {
+        files,
+        summary: drawing,
+    })
 }
 
-/// Half a unit of the last decimal shown: `0.00005` for 4 decimals. An
-/// answer within it of the key's value rounds to that value.
-fn tolerance(decimals: usize) -> String {
-    if decimals == 0 {
-        "0.5".to_string()
-    } else {
-        format!("0.{}5", "0".repeat(decimals))
+/// The samples of `data` for the sheets, and the combined loss.
+fn data_view(net: &Network, data: &crate::model::Data, text: &dyn Fn(&str) -> String) -> DataView {
+    let names = NetNames::new(net, Default::default());
+    let n = data.rows.len();
+    let combined = match net.batch {
+        crate::model::Batch::Mean => {
+            format!("E_{{total}} = \\frac{{1}}{{{n}}} \\sum_{{s=1}}^{{{n}}} E^{{(s)}}")
+        }
+        crate::model::Batch::Sum => format!("E_{{total}} = \\sum_{{s=1}}^{{{n}}} E^{{(s)}}"),
+    };
+    let batch = match net.batch {
+        crate::model::Batch::Mean => text("combine_mean"),
+        crate::model::Batch::Sum => text("combine_sum"),
+    };
+    DataView {
+        inputs: data
+            .inputs
+            .iter()
+            .map(|&i| latex_name(&net.inputs[i as usize].name))
+            .collect(),
+        targets: data
+            .outputs
+            .iter()
+            .map(|&o| names.latex(Sym::Target(o)))
+            .collect(),
+        rows: data
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(k, (xs, ts))| page::DataRow {
+                n: k + 1,
+                inputs: xs.iter().map(|v| source::shortest(*v)).collect(),
+                targets: ts.iter().map(|v| source::shortest(*v)).collect(),
+            })
+            .collect(),
+        batch_html: dollars_to_parens(&batch),
+        batch,
+        combined,
     }
 }
 
@@ -413,30 +548,44 @@ fn rows(net: &Network, text: &dyn Fn(&str) -> String) -> Vec<RowView> {
         value: source::shortest(v),
     };
     let mut rows = Vec::new();
+    // The inputs and targets a `data` block sets are in its table.
+    let (data_inputs, data_outputs) = net.data.as_ref().map_or((Vec::new(), Vec::new()), |d| {
+        (d.inputs.clone(), d.outputs.clone())
+    });
     for (key, scalars) in [
         ("inputs", &net.inputs),
         ("params", &net.params),
         ("consts", &net.consts),
     ] {
-        if !scalars.is_empty() {
+        let items: Vec<ItemView> = scalars
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| key != "inputs" || !data_inputs.contains(&(*i as u32)))
+            .map(|(_, s)| item(&s.name, s.value))
+            .collect();
+        if !items.is_empty() {
             rows.push(RowView {
                 label: text(key),
-                items: scalars.iter().map(|s| item(&s.name, s.value)).collect(),
+                items,
             });
         }
     }
-    rows.push(RowView {
-        label: text("targets"),
-        items: net
-            .outputs()
-            .map(|n| {
-                item(
-                    &format!("target_{}", net.neurons[n as usize].name),
-                    net.targets[n as usize].unwrap_or(f64::NAN),
-                )
-            })
-            .collect(),
-    });
+    let targets: Vec<ItemView> = net
+        .outputs()
+        .filter(|n| !data_outputs.contains(n))
+        .map(|n| {
+            item(
+                &format!("target_{}", net.neurons[n as usize].name),
+                net.targets[n as usize].unwrap_or(f64::NAN),
+            )
+        })
+        .collect();
+    if !targets.is_empty() {
+        rows.push(RowView {
+            label: text("targets"),
+            items: targets,
+        });
+    }
     rows.push(RowView {
         label: text("rate"),
         items: vec![ItemView {
@@ -562,6 +711,21 @@ fn demote_latex(body: &str) -> String {
         .to_string()
 }
 
+/// `$x$` as `\\(x\\)`: inline math as Moodle's MathJax filter reads it.
+fn dollars_to_parens(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut open = false;
+    for c in s.chars() {
+        if c == '$' {
+            out.push_str(if open { "\\)" } else { "\\(" });
+            open = !open;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Escapes text for XML (and the HTML inside it).
 fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -583,13 +747,6 @@ fn escape_xml(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tolerances_are_half_a_unit() {
-        assert_eq!(tolerance(4), "0.00005");
-        assert_eq!(tolerance(1), "0.05");
-        assert_eq!(tolerance(0), "0.5");
-    }
 
     #[test]
     fn headings_go_one_level_down() {

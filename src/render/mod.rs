@@ -4,7 +4,9 @@
 pub mod html;
 pub mod json;
 pub mod latex;
+pub mod layout;
 pub mod page;
+pub mod picture;
 pub mod plot;
 pub mod svg;
 pub mod templates;

@@ -394,6 +394,10 @@ pub struct Page {
     pub diagram_html: Option<String>,
     /// The path of the drawing as an image file (`--diagram`, Markdown pages).
     pub diagram_src: Option<String>,
+    /// The network drawing as a LaTeX `picture` (LaTeX pages; needs the
+    /// packages `color` and `graphicx`); none for networks too large to
+    /// label.
+    pub diagram_tex: Option<String>,
 }
 
 struct Ctx<'s, 'a> {
@@ -956,6 +960,9 @@ pub fn build(
         eta: "\\eta".to_string(),
         diagram_html: None,
         diagram_src: None,
+        diagram_tex: (markup == Markup::Latex)
+            .then(|| super::picture::solved(sol, opts.decimals))
+            .flatten(),
     };
     // Large pages list params once: by layer, with only their count in
     // the network table.

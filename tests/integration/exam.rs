@@ -32,16 +32,50 @@ fn read(dir: &Path, file: &str) -> String {
 
 /// The rows of `answers.csv`: (variant, quantity, value text).
 fn csv_rows(dir: &Path) -> Vec<(usize, String, String)> {
+    csv_keys(dir)
+        .into_iter()
+        .map(|(v, q, x, _, _)| (v, q, x))
+        .collect()
+}
+
+/// The rows of `answers.csv` with the key and its tolerance: (variant,
+/// quantity, value, key, tolerance). The key is the value rounded to its
+/// last written digit, and the tolerance half a unit of that digit.
+fn csv_keys(dir: &Path) -> Vec<(usize, String, String, String, String)> {
     let csv = read(dir, "answers.csv");
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("variant,quantity,value"));
+    assert_eq!(lines.next(), Some("variant,quantity,value,key,tolerance"));
     lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            assert_eq!(f.len(), 3, "{l}");
-            (f[0].parse().unwrap(), f[1].to_string(), f[2].to_string())
+            assert_eq!(f.len(), 5, "{l}");
+            let (x, key, tol): (f64, f64, f64) = (
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+                f[4].parse().unwrap(),
+            );
+            assert_eq!(tol, 0.5 * last_unit(f[3]), "{l}");
+            assert!((x - key).abs() <= tol * (1.0 + 1e-9), "{l}");
+            (
+                f[0].parse().unwrap(),
+                f[1].to_string(),
+                f[2].to_string(),
+                f[3].to_string(),
+                f[4].to_string(),
+            )
         })
         .collect()
+}
+
+/// The unit of the last digit of a decimal text: 0.0001 for `0.2984`.
+fn last_unit(text: &str) -> f64 {
+    match text.split_once('.') {
+        Some((_, frac)) => 10f64.powi(-(frac.len() as i32)),
+        None => {
+            let zeros = text.len() - text.trim_end_matches('0').len();
+            10f64.powi(zeros as i32)
+        }
+    }
 }
 
 /// The number at `path` (object keys) in the pretty JSON `text`, read from
@@ -102,6 +136,10 @@ fn thirty_variants_agree_with_solve_and_compile() {
     );
 
     let rows = csv_rows(&dir);
+    let keys: BTreeMap<(usize, String), String> = csv_keys(&dir)
+        .into_iter()
+        .map(|(v, q, _, key, _)| ((v, q), key))
+        .collect();
     assert_eq!(rows.len(), 30 * 5);
     let asked: Vec<&str> = rows[..5].iter().map(|r| r.1.as_str()).collect();
     assert_eq!(
@@ -154,7 +192,7 @@ fn thirty_variants_agree_with_solve_and_compile() {
             );
             // Full precision: the text is the shortest that reads back.
             assert_eq!(csv_value.to_string(), *x);
-            claims.push_str(&format!("{q} = {}\n", round4(csv_value)));
+            claims.push_str(&format!("{q} = {}\n", keys[&(*v, q.clone())]));
         }
         // The key shows the same numbers, and `check` accepts them.
         let section = answers_md
@@ -166,10 +204,10 @@ fn thirty_variants_agree_with_solve_and_compile() {
             .filter(|l| l.starts_with("| "))
             .take(7)
             .collect();
-        for (q, x) in answers {
-            let shown = round4(x.parse().unwrap());
+        for (q, _) in answers {
+            let shown = &keys[&(*v, q.clone())];
             assert!(
-                table.iter().any(|l| l.ends_with(&format!("| {shown} |"))),
+                table.iter().any(|l| l.contains(&format!("$ | {shown} | "))),
                 "variant {v}: {q} = {shown} not in {table:?}"
             );
         }
@@ -194,18 +232,7 @@ fn thirty_variants_agree_with_solve_and_compile() {
     pdflatex(&dir, "questions");
     pdflatex(&dir, "answers");
     markdown_math_is_valid(&dir);
-    moodle_quiz(&dir, &by_variant, 4);
-}
-
-/// `x` as the key shows it with 4 decimals.
-fn round4(x: f64) -> String {
-    let s = format!("{x:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
+    moodle_quiz(&dir, &by_variant);
 }
 
 fn markdown_math_is_valid(dir: &Path) {
@@ -258,7 +285,12 @@ fn korean_sheets_compile() {
         m.entry(v).or_insert_with(Vec::new).push((q, x));
         m
     });
-    moodle_quiz(&dir, &by_variant, 3);
+    moodle_quiz(&dir, &by_variant);
+    // At 3 decimals every key has 3 decimals, or the more its question asks.
+    for (_, q, _, key, _) in csv_keys(&dir) {
+        let decimals = key.split_once('.').map_or(0, |(_, f)| f.len());
+        assert!((3..=6).contains(&decimals), "{q} = {key}");
+    }
 }
 
 #[test]
@@ -432,7 +464,7 @@ fn degenerate_grids_are_refused() {
 #[test]
 fn bad_specs_and_questions_are_named() {
     let dir = tempdir("bad");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--vary", "w*=0..1/0.3"],
             "--vary `w*=0..1/0.3`: `1` is not a whole number of steps of `0.3` from `0`; end the grid at `0.9` or `1.2`",
@@ -445,6 +477,10 @@ fn bad_specs_and_questions_are_named() {
             "--ask:1:10: unknown quantity `dE_total/dw9`; did you mean `dE_total/dw1`?",
         ),
         (&["--vary", GRID, "--ask", "E_total, E_total"], "`E_total` is asked twice"),
+        (
+            &["--vary", GRID, "--sig", "3", "--decimals", "2"],
+            "the argument '--sig <SIG>' cannot be used with '--decimals <DECIMALS>'",
+        ),
     ];
     for (args, message) in cases {
         let mut all = vec!["--variants", "3", "--seed", "1"];
@@ -477,6 +513,32 @@ fn language_files_have_the_same_keys() {
         k
     };
     assert_eq!(keys("en.json"), keys("ko.json"));
+}
+
+/// Decodes standard base64 (no line breaks), independently of the code under test.
+fn base64_decode(s: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {}", c as char),
+        }
+    };
+    assert_eq!(s.len() % 4, 0);
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let n = chunk[..4 - pad]
+            .iter()
+            .fold(0u32, |acc, &c| (acc << 6) | value(c))
+            << (6 * pad);
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    out
 }
 
 /// A parsed XML element.
@@ -588,9 +650,14 @@ fn parse_xml(s: &str) -> Element {
 }
 
 /// moodle.xml is well-formed and a Moodle quiz: a category, then one cloze
-/// question a variant with a NUMERICAL field an answer, whose value is the
-/// key's and whose tolerance is half a unit of the last decimal shown.
-fn moodle_quiz(dir: &Path, answers: &BTreeMap<usize, Vec<(String, String)>>, decimals: i32) {
+/// question a variant with its drawing (an SVG `<file>` the text refers to
+/// by `@@PLUGINFILE@@`) and a NUMERICAL field an answer, whose value is the
+/// key's and whose tolerance is half a unit of its last digit.
+fn moodle_quiz(dir: &Path, answers: &BTreeMap<usize, Vec<(String, String)>>) {
+    let keys: BTreeMap<(usize, String), (String, String)> = csv_keys(dir)
+        .into_iter()
+        .map(|(v, q, _, key, tol)| ((v, q), (key, tol)))
+        .collect();
     let text = read(dir, "moodle.xml");
     if crate::support::external("xmllint") {
         let out = Command::new("xmllint")
@@ -613,7 +680,6 @@ fn moodle_quiz(dir: &Path, answers: &BTreeMap<usize, Vec<(String, String)>>, dec
         .text
         .starts_with("$course$/top/chainrule/Mazur 2-2-2"));
     assert_eq!(questions.len(), answers.len());
-    let tolerance = 0.5 * 10f64.powi(-decimals);
     for (q, (v, values)) in questions.iter().zip(answers) {
         assert_eq!(q.name, "question");
         assert_eq!(q.attr("type"), Some("cloze"));
@@ -632,18 +698,46 @@ fn moodle_quiz(dir: &Path, answers: &BTreeMap<usize, Vec<(String, String)>>, dec
             .collect();
         assert_eq!(fields.len(), values.len(), "{html}");
         for (field, (quantity, exact)) in fields.iter().zip(values) {
-            let (value, tol) = field.split_once(':').unwrap();
-            let (value, tol): (f64, f64) = (value.parse().unwrap(), tol.parse().unwrap());
-            assert_eq!(tol, tolerance, "{quantity}");
-            let exact: f64 = exact.parse().unwrap();
-            // The key's value is the exact one rounded: within the tolerance.
-            assert!(
-                (value - exact).abs() <= tolerance * (1.0 + 1e-9),
+            let (value_text, tol_text) = field.split_once(':').unwrap();
+            assert_eq!(
+                (value_text, tol_text),
+                {
+                    let (k, t) = &keys[&(*v, quantity.clone())];
+                    (k.as_str(), t.as_str())
+                },
                 "{quantity}"
             );
-            let rounded: f64 = format!("{exact:.*}", decimals as usize).parse().unwrap();
+            let (value, tol): (f64, f64) = (value_text.parse().unwrap(), tol_text.parse().unwrap());
+            assert_eq!(tol, 0.5 * last_unit(value_text), "{quantity}");
+            let exact: f64 = exact.parse().unwrap();
+            // The key's value is the exact one rounded to its last digit.
+            let digits = value_text.split_once('.').map_or(0, |(_, f)| f.len());
+            let rounded: f64 = format!("{exact:.digits$}").parse().unwrap();
             assert_eq!(value, rounded, "{quantity}");
+            assert!((value - exact).abs() <= tol * (1.0 + 1e-9), "{quantity}");
         }
+        // The drawing: a base64 SVG file the text shows.
+        let file = qt.child("file");
+        let name = file.attr("name").unwrap();
+        assert_eq!(name, format!("v{v:02}.svg"));
+        assert_eq!(file.attr("encoding"), Some("base64"));
+        assert_eq!(file.attr("path"), Some("/"));
+        assert!(html.contains(&format!("<img src=\"@@PLUGINFILE@@/{name}\"")));
+        let svg = String::from_utf8(base64_decode(file.text.trim())).unwrap();
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.ends_with("</svg>"));
+        parse_xml(&format!("<?xml version=\"1.0\"?>{svg}"));
+        crate::drawing::assert_legible(&svg, include_str!("../../examples/mazur.nn"));
+        // The variant's own numbers on it.
+        let nn = read(dir, &format!("variants/{v:02}.nn"));
+        let w5 = nn.split("w5 = ").nth(2).unwrap();
+        let w5 = &w5[..w5.find([',', '\n']).unwrap()];
+        assert!(
+            svg.contains(&format!(
+                ">5</tspan><tspan dy=\"-3\"> =</tspan> {w5}</text>"
+            )),
+            "w5 = {w5}: {svg}"
+        );
         q.child("generalfeedback");
         assert!(q.child("penalty").text.parse::<f64>().is_ok());
     }
@@ -682,7 +776,9 @@ fn dense_and_data_networks_make_variants_too() {
     for (variant, quantity, value) in rows {
         let file = out.join(format!("variants/{variant:02}.nn"));
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.contains("# drawn for this variant\nparam w_h1_x1 = "));
+        assert!(text.contains(
+            "# drawn for this variant, and the other values `init` drew\nparam w_h1_x1 = "
+        ));
         let json = Test::new()
             .args(["solve", file.to_str().unwrap(), "-f", "json"])
             .status(0)
@@ -741,6 +837,32 @@ fn dense_and_data_networks_make_variants_too() {
         ])
         .args(["-o", x3.to_str().unwrap()])
         .status(0);
+    // Every sample on the sheet and in the quiz, and the combined loss.
+    let q = read(&x3, "questions.md");
+    assert!(
+        q.contains(
+            "| Sample | $i_{1}$ | $i_{2}$ | $target_{o_1}$ |\n| ---: | ---: | ---: | ---: |\n\
+             | 1 | 0 | 0 | 0 |\n| 2 | 0 | 1 | 1 |\n| 3 | 1 | 0 | 1 |\n| 4 | 1 | 1 | 0 |\n"
+        ),
+        "{q}"
+    );
+    assert!(
+        q.contains("E_{total} &= \\frac{1}{4} \\sum_{s=1}^{4} E^{(s)}"),
+        "{q}"
+    );
+    assert!(q.contains("is the mean of the samples' errors"));
+    // The sample's inputs and targets are not given as single values.
+    assert!(
+        !q.contains("$i_{1} = ") && !q.contains("$target_{o_1} = "),
+        "{q}"
+    );
+    let quiz = parse_xml(&read(&x3, "moodle.xml"));
+    for question in &quiz.children[1..] {
+        let html = &question.child("questiontext").child("text").text;
+        assert!(html.contains("<tr><td>4</td><td style=\"text-align: right\">1</td><td style=\"text-align: right\">1</td><td style=\"text-align: right\">0</td></tr>"), "{html}");
+        assert!(html.contains("\\(E_{total}\\) is the mean"), "{html}");
+    }
+    pdflatex(&x3, "questions");
     for (variant, quantity, value) in csv_rows(&x3) {
         let file = x3.join(format!("variants/{variant:02}.nn"));
         let json = Test::new()
@@ -765,5 +887,286 @@ fn check_refuses_several_samples_clearly() {
         r.stderr.contains("`check` judges one sample"),
         "{}",
         r.stderr
+    );
+}
+
+/// The Mazur 2-2-2 sigmoid network worked out here, apart from chainrule,
+/// with the classic mistakes a student makes by hand.
+#[derive(Clone, Copy)]
+struct Mazur {
+    i: [f64; 2],
+    /// w1…w8
+    w: [f64; 8],
+    b: [f64; 2],
+    t: [f64; 2],
+    eta: f64,
+}
+
+/// Which mistakes a hand calculation makes.
+#[derive(Clone, Copy, Default)]
+struct Slips {
+    no_dact_out: bool,
+    no_dact_hidden: bool,
+    no_bias: bool,
+    /// ∂E/∂out_h1 through this output only.
+    single: Option<usize>,
+    /// w5, w7 updated before ∂E/∂w1 is taken.
+    early: bool,
+    /// ∂net_o1/∂w5 taken as net_h1.
+    net_for_out: bool,
+}
+
+impl Mazur {
+    fn read(text: &str) -> Mazur {
+        // The statements that give numbers, not comments or neuron lines.
+        let given: String = text
+            .lines()
+            .filter(|l| {
+                ["input", "param", "target"]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+            })
+            .map(|l| format!(" {}\n", l.replace(',', " ,")))
+            .collect();
+        let value = |name: &str| -> f64 {
+            let pat = format!(" {name} = ");
+            let at = given.find(&pat).unwrap_or_else(|| panic!("{name}")) + pat.len();
+            let end = given[at..].find([',', '\n', ' ']).unwrap() + at;
+            given[at..end].parse().unwrap()
+        };
+        Mazur {
+            i: [value("i1"), value("i2")],
+            w: std::array::from_fn(|k| value(&format!("w{}", k + 1))),
+            b: [value("b1"), value("b2")],
+            t: [value("o1"), value("o2")],
+            eta: 0.5,
+        }
+    }
+
+    /// E_total, ∂E/∂w5, ∂E/∂w1, w5⁺, w1⁺ as the hand calculation with
+    /// `s` gives them.
+    fn answers(&self, s: Slips) -> [f64; 5] {
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let w = &self.w;
+        let bias = |k: usize| if s.no_bias { 0.0 } else { self.b[k] };
+        let net_h = [
+            w[0] * self.i[0] + w[1] * self.i[1] + bias(0),
+            w[2] * self.i[0] + w[3] * self.i[1] + bias(0),
+        ];
+        let h = [sig(net_h[0]), sig(net_h[1])];
+        let net_o = [
+            w[4] * h[0] + w[5] * h[1] + bias(1),
+            w[6] * h[0] + w[7] * h[1] + bias(1),
+        ];
+        let o = [sig(net_o[0]), sig(net_o[1])];
+        let e = 0.5 * (self.t[0] - o[0]).powi(2) + 0.5 * (self.t[1] - o[1]).powi(2);
+        let d_out = |k: usize| {
+            if s.no_dact_out {
+                1.0
+            } else {
+                o[k] * (1.0 - o[k])
+            }
+        };
+        let delta = [(o[0] - self.t[0]) * d_out(0), (o[1] - self.t[1]) * d_out(1)];
+        let g5 = delta[0] * if s.net_for_out { net_h[0] } else { h[0] };
+        let g7 = delta[1] * h[0];
+        let (w5, w7) = if s.early {
+            (w[4] - self.eta * g5, w[6] - self.eta * g7)
+        } else {
+            (w[4], w[6])
+        };
+        let via = [delta[0] * w5, delta[1] * w7];
+        let d_h1 = match s.single {
+            Some(k) => via[k],
+            None => via[0] + via[1],
+        };
+        let d_act_h = if s.no_dact_hidden {
+            1.0
+        } else {
+            h[0] * (1.0 - h[0])
+        };
+        let g1 = d_h1 * d_act_h * self.i[0];
+        [e, g5, g1, w[4] - self.eta * g5, w[0] - self.eta * g1]
+    }
+
+    /// The classic wrong answers to the five questions: (mistake, values).
+    fn wrong(&self) -> Vec<(&'static str, [f64; 5])> {
+        let right = self.answers(Slips::default());
+        let with = |s: Slips| self.answers(s);
+        let mut v = vec![
+            (
+                "no activation derivative at the output",
+                with(Slips {
+                    no_dact_out: true,
+                    ..Default::default()
+                }),
+            ),
+            (
+                "no activation derivative at the hidden layer",
+                with(Slips {
+                    no_dact_hidden: true,
+                    ..Default::default()
+                }),
+            ),
+            (
+                "missing bias",
+                with(Slips {
+                    no_bias: true,
+                    ..Default::default()
+                }),
+            ),
+            (
+                "single-output sum through o1",
+                with(Slips {
+                    single: Some(0),
+                    ..Default::default()
+                }),
+            ),
+            (
+                "single-output sum through o2",
+                with(Slips {
+                    single: Some(1),
+                    ..Default::default()
+                }),
+            ),
+            (
+                "early update",
+                with(Slips {
+                    early: true,
+                    ..Default::default()
+                }),
+            ),
+            (
+                "net for out",
+                with(Slips {
+                    net_for_out: true,
+                    ..Default::default()
+                }),
+            ),
+        ];
+        let [e, g5, g1, _, _] = right;
+        let (w5, w1, eta) = (self.w[4], self.w[0], self.eta);
+        v.push((
+            "doubled gradient",
+            [
+                e,
+                2.0 * g5,
+                2.0 * g1,
+                w5 - 2.0 * eta * g5,
+                w1 - 2.0 * eta * g1,
+            ],
+        ));
+        v.push((
+            "negated gradient",
+            [e, -g5, -g1, w5 + eta * g5, w1 + eta * g1],
+        ));
+        v.push(("no update", [e, g5, g1, w5, w1]));
+        v.push(("added update", [e, g5, g1, w5 + eta * g5, w1 + eta * g1]));
+        v
+    }
+}
+
+/// `x` rounded to `n` significant figures.
+fn round_sig(x: f64, n: usize) -> f64 {
+    format!("{:.*e}", n - 1, x).parse().unwrap()
+}
+
+/// Whether Moodle's NUMERICAL field `key ± tol` accepts `answer`: its
+/// nominal tolerance, widened as `qtype_numerical_answer::
+/// get_tolerance_interval` does by 10^-precision · max(1, |key|), PHP's
+/// `precision` being 14 by default.
+fn moodle_accepts(key: f64, tol: f64, answer: f64) -> bool {
+    let tol = tol + 1e-14 * key.abs().max(1.0);
+    key - tol <= answer && answer <= key + tol
+}
+
+#[test]
+fn three_hundred_variants_reject_the_classic_mistakes() {
+    let dir = tempdir("fair");
+    let r = exam(&dir, &["--variants", "300", "--seed", "16", "--vary", GRID]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let quiz = parse_xml(&read(&dir, "moodle.xml"));
+    let questions = &quiz.children[1..];
+    assert_eq!(questions.len(), 300);
+    let csv = csv_rows(&dir);
+    let (mut wrong, mut accepted, mut examples) = (0usize, 0usize, Vec::new());
+    // The same wrong answers against fields of a fixed 4 decimals.
+    let mut accepted_at_4_decimals = 0;
+    for (k, q) in questions.iter().enumerate() {
+        let net = Mazur::read(&read(&dir, &format!("variants/{:03}.nn", k + 1)));
+        let right = net.answers(Slips::default());
+        for (j, row) in csv[5 * k..5 * k + 5].iter().enumerate() {
+            let key: f64 = row.2.parse().unwrap();
+            assert!(
+                (key - right[j]).abs() <= 1e-12 * right[j].abs(),
+                "variant {}: {} is {key}, computed here {}",
+                k + 1,
+                row.1,
+                right[j]
+            );
+        }
+        let html = &q.child("questiontext").child("text").text;
+        // Each field and the significant figures it asks for.
+        let fields: Vec<(f64, f64, usize)> = html
+            .split("{1:NUMERICAL:=")
+            .skip(1)
+            .map(|f| {
+                let (field, rest) = f.split_once('}').unwrap();
+                let (key, tol) = field.split_once(':').unwrap();
+                let n = rest.trim_start().strip_prefix('(').unwrap();
+                let n = n.split(' ').next().unwrap().parse().unwrap();
+                (key.parse().unwrap(), tol.parse().unwrap(), n)
+            })
+            .collect();
+        assert_eq!(fields.len(), 5, "{html}");
+        for (j, &(key, tol, n)) in fields.iter().enumerate() {
+            assert!(n >= 4, "variant {}: {n} figures", k + 1);
+            // Half a unit of the key's n-th significant digit.
+            let unit = 10f64.powi(key.abs().log10().floor() as i32 - (n as i32 - 1));
+            assert!(
+                (tol / (0.5 * unit) - 1.0).abs() < 1e-9,
+                "variant {}: tolerance {tol} for {key} at {n} figures",
+                k + 1
+            );
+            let student = round_sig(right[j], n);
+            assert!(
+                moodle_accepts(key, tol, student),
+                "variant {}, question {}: the right answer {student} is refused ({key} ± {tol})",
+                k + 1,
+                j + 1
+            );
+        }
+        for (mistake, values) in net.wrong() {
+            for (j, &(key, tol, n)) in fields.iter().enumerate() {
+                let x = values[j];
+                if (x - right[j]).abs() <= 1e-12 * right[j].abs() {
+                    continue; // this mistake does not change this answer
+                }
+                wrong += 1;
+                let at4 = |v: f64| format!("{v:.4}").parse::<f64>().unwrap();
+                if moodle_accepts(at4(right[j]), 0.00005, at4(x)) {
+                    accepted_at_4_decimals += 1;
+                }
+                if moodle_accepts(key, tol, round_sig(x, n)) {
+                    accepted += 1;
+                    examples.push(format!("variant {}, question {}: {mistake}", k + 1, j + 1));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{accepted} of {wrong} classic wrong answers accepted ({:.3}%; at a fixed 4 decimals {accepted_at_4_decimals}); {}",
+        100.0 * accepted as f64 / wrong as f64,
+        r.stderr.trim()
+    );
+    assert!(wrong > 300 * 20, "{wrong}");
+    // The check can fail: fields of a fixed 4 decimals fail it.
+    assert!(
+        accepted_at_4_decimals * 100 > wrong,
+        "{accepted_at_4_decimals}"
+    );
+    assert!(
+        accepted * 100 <= wrong,
+        "{accepted} of {wrong} wrong answers accepted: {examples:?}"
     );
 }

@@ -5,6 +5,7 @@
 
 mod check;
 mod cli;
+mod drawing;
 mod errors;
 mod exam;
 mod exercise;
