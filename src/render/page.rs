@@ -62,11 +62,11 @@ pub struct LaterStep {
 pub struct LaterParam {
     /// LaTeX of the param.
     pub latex: String,
-    /// ∂E_total/∂p at this step, formatted.
+    /// ∂E_total/∂p at this step, as text (`1.2e-10`, like the summary).
     pub gradient: String,
-    /// The value before and after, formatted.
+    /// The value before, as text.
     pub before: String,
-    /// The value after.
+    /// The value after, as text.
     pub after: String,
     /// Lines of an `aligned` block: the optimizer's state and the update.
     pub lines: Vec<String>,
@@ -605,9 +605,9 @@ fn later_steps(ctx: &Ctx<'_, '_>, steps: &[crate::steps::Step]) -> Vec<LaterStep
                     let gradient = format!("g_{{{pl}}}^{{({})}}", step.t);
                     LaterParam {
                         latex: pl.clone(),
-                        gradient: ctx.num(s.gradient),
-                        before: ctx.num(s.before),
-                        after: ctx.num(s.after),
+                        gradient: ctx.text_num(s.gradient),
+                        before: ctx.text_num(s.before),
+                        after: ctx.text_num(s.after),
                         lines: super::update::lines(&rule, &pl, &gradient, s, state, step.t, &nums),
                     }
                 })
@@ -941,11 +941,7 @@ pub fn build(
             let r = net.update_rule();
             (!r.is_plain()).then(|| {
                 if r.weight_decay != 0.0 {
-                    format!(
-                        "{}, weight decay λ = {}",
-                        r.optimizer.spec(),
-                        r.weight_decay
-                    )
+                    format!("{}, weight_decay {}", r.optimizer.spec(), r.weight_decay)
                 } else {
                     r.optimizer.spec()
                 }

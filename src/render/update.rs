@@ -17,6 +17,16 @@ impl Nums {
         crate::number::latex_significant(x, self.digits)
     }
 
+    /// Squared: `0.5^{2}`, `(-0.5)^{2}`, `(4.4 \times 10^{-4})^{2}`.
+    fn squared(&self, x: f64) -> String {
+        let s = self.num(x);
+        if s.starts_with('-') || s.contains("\\times") {
+            format!("({s})^{{2}}")
+        } else {
+            format!("{s}^{{2}}")
+        }
+    }
+
     /// As a factor in a product: negatives in brackets.
     fn factor(&self, x: f64) -> String {
         let s = self.num(x);
@@ -42,6 +52,7 @@ pub(crate) fn lines(
 ) -> Vec<String> {
     let num = |x: f64| n.num(x);
     let factor = |x: f64| n.factor(x);
+    let squared = |x: f64| n.squared(x);
     let eta = factor(rule.rate);
     let lambda = factor(rule.weight_decay);
     let sup = |x: &str| {
@@ -66,7 +77,7 @@ pub(crate) fn lines(
         format!("{pl}^{{({})}}", t - 1)
     };
     let mut out = Vec::new();
-    let g_name = format!("g'_{{{pl}}}");
+    let g_name = format!("\\tilde{{g}}_{{{pl}}}");
     let coupled = !matches!(rule.optimizer, Optimizer::AdamW(..)) && rule.weight_decay != 0.0;
     // The gradient the rule uses.
     let g = if coupled {
@@ -165,16 +176,16 @@ pub(crate) fn lines(
                 Optimizer::RmsProp(rho, _) => (
                     format!("\\rho \\cdot {prev_v} + (1 - \\rho) \\cdot ({g})^{{2}}"),
                     format!(
-                        "{} \\cdot {} + {} \\cdot {}^{{2}}",
+                        "{} \\cdot {} + {} \\cdot {}",
                         factor(rho),
                         factor(prev.1),
                         factor(1.0 - rho),
-                        factor(s.g)
+                        squared(s.g)
                     ),
                 ),
                 _ => (
                     format!("{prev_v} + ({g})^{{2}}"),
-                    format!("{} + {}^{{2}}", num(prev.1), factor(s.g)),
+                    format!("{} + {}", num(prev.1), squared(s.g)),
                 ),
             };
             out.extend(chain_lines(&v, &[vec![sym], vec![nums], vec![num(vv)]]));
@@ -243,10 +254,11 @@ pub(crate) fn lines(
                         prev_name("v")
                     )],
                     vec![format!(
-                        "{} \\cdot {} + {} \\cdot {gv}^{{2}}",
+                        "{} \\cdot {} + {} \\cdot {}",
                         factor(b2),
                         factor(prev.1),
-                        factor(1.0 - b2)
+                        factor(1.0 - b2),
+                        squared(s.g)
                     )],
                     vec![num(vv)],
                 ],

@@ -125,3 +125,42 @@ fn optimizer_mistakes_are_located() {
         assert!(r.stderr.contains("<stdin>:"), "located: {}", r.stderr);
     }
 }
+
+/// Every optimizer's page of three steps compiles with pdflatex, and its
+/// Markdown math is valid for KaTeX and MathJax.
+#[test]
+fn every_optimizer_page_compiles() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("optimizer-pages");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut md_files = Vec::new();
+    for (i, (key, run)) in fixtures().into_iter().enumerate() {
+        let src = network(&key, run["line"].as_str().unwrap());
+        for (format, ext) in [("tex", "tex"), ("md", "md")] {
+            let text = Test::new()
+                .args(["solve", "-", "--steps", "3", "-f", format])
+                .stdin(&src)
+                .status(0)
+                .stdout;
+            let path = dir.join(format!("o{i}.{ext}"));
+            std::fs::write(&path, text).unwrap();
+            if ext == "md" {
+                md_files.push(path);
+            }
+        }
+        crate::support::pdflatex(&dir, &format!("o{i}"));
+    }
+    if !crate::support::external("KaTeX and MathJax through node") {
+        return;
+    }
+    let out = std::process::Command::new("node")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/check-math.mjs"))
+        .args(&md_files)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
