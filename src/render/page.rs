@@ -352,6 +352,9 @@ pub struct Page {
     pub diagram_html: Option<String>,
     /// The path of the drawing as an image file (`--diagram`, Markdown pages).
     pub diagram_src: Option<String>,
+    /// With `--front-matter`: the YAML lines between the `---` lines, as the
+    /// page's `--flavor` writes them.
+    pub front_matter_yaml: String,
 }
 
 struct Ctx<'s, 'a> {
@@ -490,7 +493,9 @@ impl Ctx<'_, '_> {
 
     fn circled_math(&self, n: usize) -> String {
         match self.markup {
-            Markup::Markdown => format!("\\text{{{}}}", circled_char(n)),
+            // ASCII only: KaTeX in strict mode, MathJax and pdflatex all
+            // set `(1)` with the right metrics; ① is not in their math fonts.
+            Markup::Markdown => format!("\\text{{({n})}}"),
             Markup::Latex => format!("\\text{{\\textcircled{{\\scriptsize {n}}}}}"),
         }
     }
@@ -847,6 +852,7 @@ pub fn build(
         eta: "\\eta".to_string(),
         diagram_html: None,
         diagram_src: None,
+        front_matter_yaml: String::new(),
     };
     // Large pages list params once: by layer, with only their count in
     // the network table.
