@@ -5,6 +5,7 @@
 
 mod check;
 mod cli;
+mod engines;
 mod errors;
 mod exam;
 mod expressions;

@@ -1,0 +1,96 @@
+//! The Markdown flavors through the engines people publish with (Jekyll,
+//! Hugo, pandoc, cmark-gfm, markdown-it, remark), rendered and read back in
+//! headless Chromium by `tests/js/engines.mjs`: every math span must reach
+//! MathJax or KaTeX byte for byte, no raw TeX may show, tables must be
+//! tables and in-page links must resolve.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::Test;
+
+const FLAVORS: &[&str] = &["dollar", "github", "jekyll", "hugo", "pandoc", "commonmark"];
+
+/// Writes the five pages of `flavor` into `dir/src/FLAVOR/`.
+fn pages(dir: &Path, flavor: &str) {
+    let out = dir.join("src").join(flavor);
+    std::fs::create_dir_all(&out).unwrap();
+    let mut common = vec!["--flavor", flavor];
+    // Site generators read the front matter; the others get the # title.
+    if matches!(flavor, "jekyll" | "hugo" | "pandoc") {
+        common.push("--front-matter");
+    }
+    let file = |name: &str| out.join(name).to_string_lossy().into_owned();
+    let runs: [(&str, Vec<&str>); 4] = [
+        ("mazur.md", vec!["solve", "examples/mazur.nn"]),
+        (
+            "mazur-ko.md",
+            vec!["solve", "examples/mazur.nn", "--lang", "ko"],
+        ),
+        ("xor.md", vec!["solve", "examples/xor.nn"]),
+        (
+            "train.md",
+            vec!["train", "examples/mazur-fixed-bias.nn", "--steps", "1000"],
+        ),
+    ];
+    for (name, args) in runs {
+        let target = file(name);
+        Test::new()
+            .args(args)
+            .args(&common)
+            .args(["-o", &target])
+            .status(0);
+    }
+    let exam = dir.join(format!("exam-{flavor}"));
+    let _ = std::fs::remove_dir_all(&exam);
+    Test::new()
+        .args([
+            "exam",
+            "examples/mazur.nn",
+            "--variants",
+            "2",
+            "--seed",
+            "1",
+        ])
+        .args(["--vary", "w*=0.05..0.95/0.05", "-o", exam.to_str().unwrap()])
+        .args(&common)
+        .status(0);
+    std::fs::copy(exam.join("answers.md"), out.join("answers.md")).unwrap();
+}
+
+#[test]
+fn every_flavor_survives_its_engine() {
+    let dir = crate::pages::tempdir("engines");
+    for flavor in FLAVORS {
+        pages(&dir, flavor);
+    }
+    // The flavors differ only in how math is delimited and escaped.
+    let reference = std::fs::read_to_string(dir.join("src/dollar/mazur.md")).unwrap();
+    for flavor in FLAVORS {
+        let page = std::fs::read_to_string(dir.join("src").join(flavor).join("mazur.md")).unwrap();
+        if *flavor != "dollar" && *flavor != "pandoc" {
+            assert_ne!(page, reference, "{flavor} is written differently");
+        }
+    }
+    if !crate::support::external("Jekyll, Hugo, pandoc, cmark-gfm, node and Chromium") {
+        return;
+    }
+    let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    let out = Command::new("node")
+        .arg(js.join("engines.mjs"))
+        .arg(&dir)
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{text}");
+    assert!(out.status.success(), "{text}\n{err}");
+    // One line per engine, all with the same number of spans: every span of
+    // the five pages, each compared with its source.
+    let counts: Vec<usize> = text
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1)?.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 10, "{text}");
+    assert!(counts.iter().all(|&c| c == counts[0] && c > 500), "{text}");
+}
