@@ -94,3 +94,107 @@ fn every_flavor_survives_its_engine() {
     assert_eq!(counts.len(), 10, "{text}");
     assert!(counts.iter().all(|&c| c == counts[0] && c > 500), "{text}");
 }
+
+#[test]
+fn front_matter_by_flavor_and_no_repeated_title() {
+    let solve = |args: &[&str]| {
+        Test::new()
+            .args(["solve", "examples/mazur.nn", "--front-matter"])
+            .args(args)
+            .status(0)
+            .stdout
+    };
+    let jekyll = solve(&["--flavor", "jekyll", "--layout", "single"]);
+    assert!(
+        jekyll.starts_with(
+            "---\nlayout: \"single\"\ntitle: \"Mazur 2-2-2\"\nmath: true\nuse_math: true\n---\n\n"
+        ),
+        "{jekyll}"
+    );
+    // `math` is pandoc's own template variable (its MathJax script).
+    let pandoc = solve(&["--flavor", "pandoc", "--lang", "ko"]);
+    assert!(
+        pandoc.starts_with("---\ntitle: \"Mazur 2-2-2\"\nlang: \"ko\"\n---\n\n"),
+        "{pandoc}"
+    );
+    for page in [&jekyll, &pandoc, &solve(&["--flavor", "hugo"])] {
+        assert!(!page.lines().any(|l| l.starts_with("# ")), "{page}");
+    }
+
+    let dir = crate::pages::tempdir("exam-front-matter");
+    let exam = dir.join("exam");
+    Test::new()
+        .args([
+            "exam",
+            "examples/mazur.nn",
+            "--variants",
+            "2",
+            "--seed",
+            "3",
+        ])
+        .args(["--vary", "w*=0.05..0.95/0.05"])
+        .args([
+            "--front-matter",
+            "--flavor",
+            "hugo",
+            "-o",
+            exam.to_str().unwrap(),
+        ])
+        .status(0);
+    let answers = std::fs::read_to_string(exam.join("answers.md")).unwrap();
+    assert!(
+        answers.starts_with("---\ntitle: \"Mazur 2-2-2 — Answer key\"\nmath: true\n---\n\n"),
+        "{answers}"
+    );
+    let questions = std::fs::read_to_string(exam.join("questions.md")).unwrap();
+    assert!(questions.starts_with("---\ntitle: \"Mazur 2-2-2 — Questions\"\n"));
+    for sheet in [&answers, &questions] {
+        assert!(!sheet.lines().any(|l| l.starts_with("# ")));
+        assert!(!sheet.contains("<a id="), "hugo drops raw HTML anchors");
+    }
+    // Each variant's steps keep their own heading ids.
+    assert!(answers.contains("{#v01-dw1}") && answers.contains("(#v01-dw1)"));
+}
+
+#[test]
+fn image_paths_are_relative_to_the_page() {
+    let dir = crate::pages::tempdir("image-paths");
+    let page = dir.join("blog/post.md");
+    let svg = dir.join("blog/img/mazur.svg");
+    std::fs::create_dir_all(svg.parent().unwrap()).unwrap();
+    // Paths as a shell in the repository gives them, relative to it.
+    let rel = |p: &Path| {
+        p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .map(|r| r.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| p.to_string_lossy().into_owned())
+    };
+    Test::new()
+        .args([
+            "solve",
+            "examples/mazur.nn",
+            "--diagram",
+            &rel(&svg),
+            "-o",
+            &rel(&page),
+        ])
+        .status(0);
+    let md = std::fs::read_to_string(&page).unwrap();
+    assert!(md.contains("](img/mazur.svg)"), "{md}");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+
+    let plot = dir.join("static/loss.svg");
+    std::fs::create_dir_all(plot.parent().unwrap()).unwrap();
+    Test::new()
+        .args([
+            "train",
+            "examples/xor.nn",
+            "--steps",
+            "10",
+            "--plot",
+            &rel(&plot),
+        ])
+        .args(["-o", &rel(&page)])
+        .status(0);
+    let md = std::fs::read_to_string(&page).unwrap();
+    assert!(md.contains("](<../static/loss.svg>)"), "{md}");
+}
