@@ -198,10 +198,21 @@ function build() {
     for (const p of pages) files[p] = `${site}/_site/${p}.html`;
     engines.push({ name: `Jekyll + kramdown + ${label} (jekyll)`, flavor: 'jekyll', files, math: label.includes('2') ? 'mathjax2' : 'mathjax3' });
   }
-  // Hugo: the "Mathematics" page of its docs (passthrough + MathJax), and
-  // the same site without the passthrough extension.
-  for (const passthrough of [true, false]) {
-    const site = `${out}/hugo-${passthrough ? 'passthrough' : 'plain'}`;
+  // Hugo: the "Mathematics" page of its docs (passthrough + MathJax), the
+  // same site without the passthrough extension, and with KaTeX's
+  // auto-render in place of MathJax.
+  const KATEX = pathToFileURL(path.join(modules, 'katex/dist')).href;
+  const katexAuto = `<link rel="stylesheet" href="${KATEX}/katex.min.css">
+<script defer src="${KATEX}/katex.min.js"></script>
+<script defer src="${KATEX}/contrib/auto-render.min.js" onload="renderMathInElement(document.body, {
+  delimiters: [{left: '\\\\[', right: '\\\\]', display: true}, {left: '$$', right: '$$', display: true}, {left: '\\\\(', right: '\\\\)', display: false}],
+  throwOnError: false, strict: 'error' }); window.katexDone = true;"></script>`;
+  const mathjax = `<script>
+MathJax = { tex: { displayMath: [['\\\\[', '\\\\]'], ['$$', '$$']], inlineMath: [['\\\\(', '\\\\)']] } };
+</script>
+<script id="MathJax-script" src="${MATHJAX3}"></script>`;
+  for (const [passthrough, math] of [[true, 'mathjax3'], [false, 'mathjax3'], [false, 'katex-auto']]) {
+    const site = `${out}/hugo-${passthrough ? 'passthrough' : 'plain'}-${math}`;
     write(`${site}/hugo.toml`, `baseURL = 'https://example.org/'
 disableKinds = ['taxonomy', 'term', 'RSS', 'sitemap', 'home', 'section', '404', 'robotsTXT']
 [markup.goldmark.extensions.passthrough]
@@ -212,16 +223,14 @@ inline = [['\\(', '\\)']]
 [params]
 math = true
 `);
-    write(`${site}/layouts/partials/math.html`, `<script>
-MathJax = { tex: { displayMath: [['\\\\[', '\\\\]'], ['$$', '$$']], inlineMath: [['\\\\(', '\\\\)']] } };
-</script>
-<script id="MathJax-script" src="${MATHJAX3}"></script>`);
+    write(`${site}/layouts/partials/math.html`, math === 'mathjax3' ? mathjax : katexAuto);
     write(`${site}/layouts/_default/single.html`, page('{{ .Title }}', '{{ if .Param "math" }}{{ partialCached "math.html" . }}{{ end }}', '<h1>{{ .Title }}</h1>\n{{ .Content }}'));
     for (const p of pages) write(`${site}/content/${p}.md`, read('hugo', p));
     run('hugo', ['--quiet', '-s', site, '-d', `${site}/public`], { env: { ...process.env, HUGO_CACHEDIR: `${site}/.cache` } });
     const files = {};
     for (const p of pages) files[p] = `${site}/public/${p}/index.html`;
-    engines.push({ name: `Hugo ${passthrough ? 'with' : 'without'} passthrough + MathJax 3 (hugo)`, flavor: 'hugo', files, math: 'mathjax3' });
+    const renderer = math === 'mathjax3' ? 'MathJax 3' : 'KaTeX auto-render';
+    engines.push({ name: `Hugo ${passthrough ? 'with' : 'without'} passthrough + ${renderer} (hugo)`, flavor: 'hugo', files, math });
   }
   return engines;
 }
@@ -233,13 +242,15 @@ async function inspect(tab, math) {
   if (math === 'mathjax3') {
     await tab.waitForFunction(() => !!(window.MathJax && MathJax.startup && MathJax.startup.promise), { timeout: 60000 });
     await tab.evaluate(() => MathJax.startup.promise);
+  } else if (math === 'katex-auto') {
+    await tab.waitForFunction(() => window.katexDone === true, { timeout: 60000 });
   } else if (math === 'mathjax2') {
     await tab.waitForFunction(() => !!(window.MathJax && MathJax.Hub && MathJax.Hub.queue), { timeout: 60000 });
     await tab.evaluate(() => new Promise((done) => MathJax.Hub.Queue(done)));
   }
   return tab.evaluate((math) => {
     let received = [];
-    if (math === 'katex') {
+    if (math === 'katex' || math === 'katex-auto') {
       received = [...document.querySelectorAll('annotation[encoding="application/x-tex"]')].map((a) => a.textContent);
     } else if (math === 'mathjax3') {
       for (const item of MathJax.startup.document.math) received.push({ start: item.start, tex: item.math });
