@@ -11,7 +11,8 @@ use crate::support::Test;
 
 const FLAVORS: &[&str] = &["dollar", "github", "jekyll", "hugo", "pandoc", "commonmark"];
 
-/// Writes the five pages of `flavor` into `dir/src/FLAVOR/`.
+/// Writes the pages of `flavor` into `dir/src/FLAVOR/`: the Mazur page in
+/// English and Korean, a data block, training, an exam's key and questions.
 fn pages(dir: &Path, flavor: &str) {
     let out = dir.join("src").join(flavor);
     std::fs::create_dir_all(&out).unwrap();
@@ -55,7 +56,9 @@ fn pages(dir: &Path, flavor: &str) {
         .args(["--vary", "w*=0.05..0.95/0.05", "-o", exam.to_str().unwrap()])
         .args(&common)
         .status(0);
-    std::fs::copy(exam.join("answers.md"), out.join("answers.md")).unwrap();
+    for sheet in ["answers.md", "questions.md"] {
+        std::fs::copy(exam.join(sheet), out.join(sheet)).unwrap();
+    }
 }
 
 #[test]
@@ -86,7 +89,7 @@ fn every_flavor_survives_its_engine() {
     eprintln!("{text}");
     assert!(out.status.success(), "{text}\n{err}");
     // One line per engine, all with the same number of spans: every span of
-    // the five pages, each compared with its source.
+    // the six pages, each compared with its source.
     let counts: Vec<usize> = text
         .lines()
         .filter_map(|l| l.split(": ").nth(1)?.split(' ').next()?.parse().ok())

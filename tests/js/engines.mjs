@@ -253,8 +253,7 @@ async function inspect(tab, math) {
     if (math === 'katex' || math === 'katex-auto') {
       received = [...document.querySelectorAll('annotation[encoding="application/x-tex"]')].map((a) => a.textContent);
     } else if (math === 'mathjax3') {
-      for (const item of MathJax.startup.document.math) received.push({ start: item.start, tex: item.math });
-      received = received.map((r) => r.tex);
+      for (const item of MathJax.startup.document.math) received.push(item.math);
     } else {
       received = MathJax.Hub.getAllJax().map((j) => j.originalText);
     }
