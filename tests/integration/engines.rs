@@ -201,3 +201,187 @@ fn image_paths_are_relative_to_the_page() {
     let md = std::fs::read_to_string(&page).unwrap();
     assert!(md.contains("](<../static/loss.svg>)"), "{md}");
 }
+
+/// The math spans of a `dollar` page in order, as the JS check reads them.
+fn dollar_spans(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = md.lines().collect();
+    let mut i = 0;
+    if lines.first() == Some(&"---") {
+        i = lines[1..].iter().position(|l| *l == "---").unwrap() + 2;
+    }
+    while i < lines.len() {
+        let line = lines[i];
+        if line == "$$" {
+            let end = i + 1 + lines[i + 1..].iter().position(|l| *l == "$$").unwrap();
+            out.push(lines[i + 1..end].join("\n"));
+            i = end + 1;
+            continue;
+        }
+        let b = line.as_bytes();
+        let mut j = 0;
+        while j < b.len() {
+            match b[j] {
+                b'\\' => j += 2,
+                b'`' => {
+                    let run = b[j..].iter().take_while(|&&c| c == b'`').count();
+                    let fence = &line[j..j + run];
+                    j = match line[j + run..].find(fence) {
+                        Some(k) => j + run + k + run,
+                        None => j + run,
+                    };
+                }
+                b'$' => match line[j + 1..].find('$') {
+                    Some(k) if k > 0 => {
+                        out.push(line[j + 1..j + 1 + k].to_string());
+                        j += k + 2;
+                    }
+                    _ => j += 1,
+                },
+                _ => j += 1,
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The math a CommonMark parser (pulldown-cmark) gives back from a page of
+/// `flavor`, in order: what a math renderer in the browser would receive.
+fn parsed_spans(md: &str, flavor: &str) -> Vec<String> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+    let mut opts = Options::ENABLE_TABLES
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    if flavor == "dollar" {
+        opts |= Options::ENABLE_MATH;
+    }
+    // The text of the page, block by block; math the parser itself found
+    // (and GitHub's code spans between dollars) between \u{1} and \u{2}.
+    let mut text = String::new();
+    let mut in_math_block = false;
+    let mut strip_dollar = false;
+    for ev in Parser::new_ext(md, opts) {
+        match ev {
+            Event::InlineMath(t) | Event::DisplayMath(t) => {
+                text.push('\u{1}');
+                text.push_str(&t);
+                text.push('\u{2}');
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang))) if &*lang == "math" => {
+                in_math_block = true;
+                text.push('\u{1}');
+            }
+            Event::End(TagEnd::CodeBlock) if in_math_block => {
+                in_math_block = false;
+                if text.ends_with('\n') {
+                    text.pop();
+                }
+                text.push('\u{2}');
+            }
+            Event::Text(t) => {
+                let t = if strip_dollar {
+                    t.strip_prefix('$').unwrap_or(&t).to_string()
+                } else {
+                    t.to_string()
+                };
+                strip_dollar = false;
+                text.push_str(&t);
+            }
+            Event::Code(t) => {
+                if flavor == "github" && text.ends_with('$') {
+                    text.pop();
+                    text.push('\u{1}');
+                    text.push_str(&t);
+                    text.push('\u{2}');
+                    strip_dollar = true;
+                } else {
+                    text.push('`');
+                    text.push_str(&t);
+                    text.push('`');
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => text.push('\n'),
+            Event::End(_) => text.push('\u{0}'),
+            _ => {}
+        }
+    }
+    let (open, close): (&[&str], &[&str]) = match flavor {
+        "hugo" => (&["\u{1}", "\\(", "\\["], &["\u{2}", "\\)", "\\]"]),
+        "commonmark" => (&["\u{1}", "$$", "$"], &["\u{2}", "$$", "$"]),
+        _ => (&["\u{1}"], &["\u{2}"]),
+    };
+    let mut out = Vec::new();
+    let mut rest = text.as_str();
+    loop {
+        let next = open
+            .iter()
+            .enumerate()
+            .filter_map(|(k, o)| rest.find(o).map(|at| (at, k)))
+            .min_by_key(|&(at, k)| (at, k));
+        let Some((at, k)) = next else { break };
+        let body = &rest[at + open[k].len()..];
+        let end = body.find(close[k]).expect("a closed span");
+        out.push(body[..end].to_string());
+        rest = &body[end + close[k].len()..];
+    }
+    out
+}
+
+#[test]
+fn a_commonmark_parser_gives_every_span_back() {
+    let mut pages: Vec<(String, Vec<String>)> = vec![
+        (
+            "mazur".into(),
+            vec!["solve".into(), "examples/mazur.nn".into()],
+        ),
+        (
+            "mazur-ko-hand".into(),
+            ["solve", "examples/mazur.nn", "--lang", "ko", "--hand"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        ("xor".into(), vec!["solve".into(), "examples/xor.nn".into()]),
+        (
+            "softmax".into(),
+            vec!["solve".into(), "tests/networks/softmax.nn".into()],
+        ),
+    ];
+    let dir = crate::pages::tempdir("cmark-spans");
+    for seed in 0..6u64 {
+        let widths: &[usize] = match seed % 3 {
+            0 => &[3, 2],
+            1 => &[2, 3, 2, 1],
+            _ => &[4, 1],
+        };
+        let file = dir.join(format!("random{seed}.nn"));
+        std::fs::write(&file, super::netgen::network(seed, 2, widths)).unwrap();
+        pages.push((
+            format!("random{seed}"),
+            vec!["solve".into(), file.to_string_lossy().into_owned()],
+        ));
+    }
+    let mut total = 0;
+    for (name, args) in &pages {
+        let run = |flavor: &str| {
+            Test::new()
+                .args(args)
+                .args(["--flavor", flavor])
+                .status(0)
+                .stdout
+        };
+        let want = dollar_spans(&run("dollar"));
+        assert!(want.len() > 10, "{name}");
+        for flavor in ["dollar", "github", "hugo", "commonmark"] {
+            let got = parsed_spans(&run(flavor), flavor);
+            let trim = |v: &[String]| v.iter().map(|s| s.trim().to_string()).collect::<Vec<_>>();
+            let (got, want) = (trim(&got), trim(&want));
+            assert_eq!(got.len(), want.len(), "{name} {flavor}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g, w, "{name} {flavor}");
+            }
+            total += got.len();
+        }
+    }
+    assert!(total > 2000, "{total}");
+}
