@@ -71,7 +71,7 @@ pub(crate) struct Args {
     /// Only these params' derivations (comma-separated), plus what they need.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Start Markdown with YAML front matter (title, math) instead of a `#` title.
+    /// Start Markdown with YAML front matter (title, and what --flavor's engine reads) instead of a `#` title.
     #[arg(long)]
     front_matter: bool,
     /// The Markdown engine the page is for: how math, anchors and front matter are written.

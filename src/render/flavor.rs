@@ -23,18 +23,18 @@ use super::templates::yaml_string;
 /// A Markdown flavor (`--flavor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Flavor {
-    /// `$…$` and `$$…$$`: markdown-it, remark, Obsidian, Typora, MkDocs, Docusaurus, pandoc.
+    /// $…$ and $$ blocks: markdown-it, remark, Obsidian, Typora, MkDocs, Docusaurus, pandoc without front matter.
     #[default]
     Dollar,
-    /// `` $`…`$ `` and ```` ```math ```` blocks: GitHub and GitLab.
+    /// $`…`$ and ```math blocks: GitHub and GitLab.
     Github,
-    /// kramdown (Jekyll): math in raw HTML that kramdown leaves alone.
+    /// Jekyll (kramdown): $…$ and $$ blocks in raw HTML that kramdown leaves alone, for MathJax 2 or 3.
     Jekyll,
-    /// Hugo (goldmark), with or without the passthrough extension.
+    /// Hugo, with or without the passthrough extension: \(…\) and \[…\], escaped; heading ids.
     Hugo,
-    /// pandoc's Markdown: front matter without pandoc's template variables.
+    /// pandoc: $…$ and $$ blocks, front matter without pandoc's variables (no `math`).
     Pandoc,
-    /// A CommonMark parser without math: the TeX escaped for it.
+    /// Any CommonMark parser without math (cmark, old Hugo): $…$ and $$ blocks with the TeX escaped.
     Commonmark,
 }
 
