@@ -5,7 +5,6 @@
 
 mod check;
 mod cli;
-mod engines;
 mod errors;
 mod exam;
 mod expressions;

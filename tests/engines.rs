@@ -3,11 +3,33 @@
 //! headless Chromium by `tests/js/engines.mjs`: every math span must reach
 //! MathJax or KaTeX byte for byte, no raw TeX may show, tables must be
 //! tables and in-page links must resolve.
+//!
+//! A test binary of its own: cargo runs test binaries one after another, so
+//! the browsers and site builds here never share the machine with the other
+//! integration tests.
 
-use std::path::Path;
+// Test helpers are `pub` for the sibling modules of this binary.
+#![allow(unreachable_pub)]
+
+#[path = "integration/netgen.rs"]
+#[allow(dead_code)]
+mod netgen;
+#[path = "integration/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::Test;
+use support::Test;
+
+/// A fresh directory under the target dir.
+fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("engines-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
 
 const FLAVORS: &[&str] = &["dollar", "github", "jekyll", "hugo", "pandoc", "commonmark"];
 
@@ -63,7 +85,7 @@ fn pages(dir: &Path, flavor: &str) {
 
 #[test]
 fn every_flavor_survives_its_engine() {
-    let dir = crate::pages::tempdir("engines");
+    let dir = tempdir("engines");
     for flavor in FLAVORS {
         pages(&dir, flavor);
     }
@@ -75,7 +97,7 @@ fn every_flavor_survives_its_engine() {
             assert_ne!(page, reference, "{flavor} is written differently");
         }
     }
-    if !crate::support::external("Jekyll, Hugo, pandoc, cmark-gfm, node and Chromium") {
+    if !support::external("Jekyll, Hugo, pandoc, cmark-gfm, node and Chromium") {
         return;
     }
     let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
@@ -124,7 +146,7 @@ fn front_matter_by_flavor_and_no_repeated_title() {
         assert!(!page.lines().any(|l| l.starts_with("# ")), "{page}");
     }
 
-    let dir = crate::pages::tempdir("exam-front-matter");
+    let dir = tempdir("exam-front-matter");
     let exam = dir.join("exam");
     Test::new()
         .args([
@@ -161,7 +183,7 @@ fn front_matter_by_flavor_and_no_repeated_title() {
 
 #[test]
 fn image_paths_are_relative_to_the_page() {
-    let dir = crate::pages::tempdir("image-paths");
+    let dir = tempdir("image-paths");
     let page = dir.join("blog/post.md");
     let svg = dir.join("blog/img/mazur.svg");
     std::fs::create_dir_all(svg.parent().unwrap()).unwrap();
@@ -347,7 +369,7 @@ fn a_commonmark_parser_gives_every_span_back() {
             vec!["solve".into(), "tests/networks/softmax.nn".into()],
         ),
     ];
-    let dir = crate::pages::tempdir("cmark-spans");
+    let dir = tempdir("cmark-spans");
     for seed in 0..6u64 {
         let widths: &[usize] = match seed % 3 {
             0 => &[3, 2],
@@ -355,7 +377,7 @@ fn a_commonmark_parser_gives_every_span_back() {
             _ => &[4, 1],
         };
         let file = dir.join(format!("random{seed}.nn"));
-        std::fs::write(&file, super::netgen::network(seed, 2, widths)).unwrap();
+        std::fs::write(&file, netgen::network(seed, 2, widths)).unwrap();
         pages.push((
             format!("random{seed}"),
             vec!["solve".into(), file.to_string_lossy().into_owned()],
