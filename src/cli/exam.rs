@@ -103,7 +103,9 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             );
             *text = with_front_matter(text, &args, &title);
         }
-        *text = args.flavor.convert(text);
+        if let std::borrow::Cow::Owned(converted) = args.flavor.convert(text) {
+            *text = converted;
+        }
     }
 
     std::fs::create_dir_all(dir.join("variants"))

@@ -187,7 +187,10 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                     .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
                 templates::html_page(&page.title, &args.lang, &body)?
             } else {
-                flavor.convert(&text)
+                match flavor.convert(&text) {
+                    std::borrow::Cow::Borrowed(_) => text,
+                    std::borrow::Cow::Owned(converted) => converted,
+                }
             };
             // The process ends next: freeing a large page would only cost time.
             std::mem::forget(page);

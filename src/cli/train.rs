@@ -163,7 +163,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 let title = page["title"].as_str().unwrap_or("").to_string();
                 templates::html_page(&title, &args.lang, &body)?
             } else {
-                args.flavor.convert(&md)
+                args.flavor.convert(&md).into_owned()
             }
         }
     };

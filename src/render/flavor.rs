@@ -71,10 +71,11 @@ impl Flavor {
         }
     }
 
-    /// Rewrites a page of the `dollar` flavor into this flavor.
-    pub fn convert(self, md: &str) -> String {
+    /// Rewrites a page of the `dollar` flavor into this flavor (borrowed
+    /// when nothing changes: pages can be large).
+    pub fn convert(self, md: &str) -> std::borrow::Cow<'_, str> {
         if matches!(self, Flavor::Dollar | Flavor::Pandoc) {
-            return md.to_string();
+            return std::borrow::Cow::Borrowed(md);
         }
         let mut out = String::with_capacity(md.len() + md.len() / 4);
         let mut lines = md.split_inclusive('\n').peekable();
@@ -131,7 +132,7 @@ impl Flavor {
             self.inline_line(&bare, table, &mut out);
             out.push_str(ending);
         }
-        out
+        std::borrow::Cow::Owned(out)
     }
 
     /// `### Title <a id="x"></a>` → `### Title {#x}` where the engine reads it.
