@@ -204,7 +204,7 @@ fn image_paths_are_relative_to_the_page() {
         ])
         .status(0);
     let md = std::fs::read_to_string(&page).unwrap();
-    assert!(md.contains("](img/mazur.svg)"), "{md}");
+    assert!(md.contains("](<img/mazur.svg>)"), "{md}");
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
 
     let plot = dir.join("static/loss.svg");
