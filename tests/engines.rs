@@ -44,8 +44,22 @@ fn pages(dir: &Path, flavor: &str) {
         common.push("--front-matter");
     }
     let file = |name: &str| out.join(name).to_string_lossy().into_owned();
+    // Images in a folder beside the pages, named as from the shell (relative
+    // to the working directory): each engine must find them from the page.
+    let from_shell = |name: &str| {
+        let path = out.join(name);
+        path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (diagram, plot) = (from_shell("img/mazur.svg"), from_shell("img/loss.svg"));
+    std::fs::create_dir_all(out.join("img")).unwrap();
     let runs: [(&str, Vec<&str>); 4] = [
-        ("mazur.md", vec!["solve", "examples/mazur.nn"]),
+        (
+            "mazur.md",
+            vec!["solve", "examples/mazur.nn", "--diagram", &diagram],
+        ),
         (
             "mazur-ko.md",
             vec!["solve", "examples/mazur.nn", "--lang", "ko"],
@@ -53,7 +67,14 @@ fn pages(dir: &Path, flavor: &str) {
         ("xor.md", vec!["solve", "examples/xor.nn"]),
         (
             "train.md",
-            vec!["train", "examples/mazur-fixed-bias.nn", "--steps", "1000"],
+            vec![
+                "train",
+                "examples/mazur-fixed-bias.nn",
+                "--steps",
+                "1000",
+                "--plot",
+                &plot,
+            ],
         ),
     ];
     for (name, args) in runs {

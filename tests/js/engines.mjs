@@ -1,8 +1,8 @@
 // Renders chainrule's Markdown pages through the engines people publish
 // with, each set up as its documentation says, and checks in headless
 // Chromium that every math span reached the math renderer byte for byte,
-// that no raw TeX is left visible, that tables are tables and that every
-// in-page link resolves.
+// that no raw TeX is left visible, that tables are tables, that every
+// in-page link resolves and that every image is found.
 //
 //   node engines.mjs DIR
 //
@@ -100,6 +100,12 @@ function write(file, text) {
   return file;
 }
 
+/** Copies the images of `flavor`'s pages (`src/FLAVOR/img`) to `dest/img`. */
+function images(flavor, dest) {
+  const from = path.join(dir, 'src', flavor, 'img');
+  if (fs.existsSync(from)) fs.cpSync(from, path.join(dest, 'img'), { recursive: true });
+}
+
 function run(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, ...opts });
 }
@@ -118,6 +124,7 @@ function build() {
     for (const p of pages) {
       files[p] = write(`${out}/markdown-it/${p}.html`, page(p, `<link rel="stylesheet" href="${KATEX_CSS}">`, md.render(read('dollar', p))));
     }
+    images('dollar', `${out}/markdown-it`);
     engines.push({ name: 'markdown-it + texmath (dollar)', flavor: 'dollar', files, math: 'katex' });
   }
   // GitLab's syntax ($`…`$, ```math) through markdown-it + texmath.
@@ -127,6 +134,7 @@ function build() {
     for (const p of pages) {
       files[p] = write(`${out}/markdown-it-gitlab/${p}.html`, page(p, `<link rel="stylesheet" href="${KATEX_CSS}">`, md.render(read('github', p))));
     }
+    images('github', `${out}/markdown-it-gitlab`);
     engines.push({ name: 'markdown-it + texmath gitlab (github)', flavor: 'github', files, math: 'katex' });
   }
   // remark-math + rehype-katex, raw HTML kept (the anchors).
@@ -138,6 +146,7 @@ function build() {
     for (const p of pages) {
       files[p] = write(`${out}/remark/${p}.html`, page(p, `<link rel="stylesheet" href="${KATEX_CSS}">`, String(proc.processSync(read('dollar', p)))));
     }
+    images('dollar', `${out}/remark`);
     engines.push({ name: 'remark-math + rehype-katex (dollar)', flavor: 'dollar', files, math: 'katex' });
   }
   // pandoc -s --mathjax, front matter and all.
@@ -149,6 +158,7 @@ function build() {
       run('pandoc', ['-s', '--wrap=preserve', '--mathjax=' + MATHJAX3, '-f', 'markdown', '-t', 'html5', src('pandoc', p), '-o', f]);
       files[p] = f;
     }
+    images('pandoc', `${out}/pandoc`);
     engines.push({ name: 'pandoc -s --wrap=preserve --mathjax (pandoc)', flavor: 'pandoc', files, math: 'mathjax3' });
   }
   // cmark-gfm (GitHub's parser), no math support: MathJax with `$`.
@@ -158,6 +168,7 @@ function build() {
       const html = run('cmark-gfm', ['--unsafe', '-e', 'table', src('commonmark', p)]);
       files[p] = write(`${out}/cmark-gfm/${p}.html`, page(p, mathjax3(DOLLARS, DISPLAYS), html));
     }
+    images('commonmark', `${out}/cmark-gfm`);
     engines.push({ name: 'cmark-gfm + MathJax 3 (commonmark)', flavor: 'commonmark', files, math: 'mathjax3' });
   }
   // cmark-gfm with GitHub's math syntax: $`…`$ and ```math, which GitHub
@@ -184,6 +195,7 @@ function build() {
       const html = run('cmark-gfm', ['--unsafe', '-e', 'table', src('github', p)]);
       files[p] = write(`${out}/github/${p}.html`, page(p, mathjax3([['\\(', '\\)']], [['\\[', '\\]']]), html + github));
     }
+    images('github', `${out}/github`);
     engines.push({ name: 'cmark-gfm + GitHub math syntax (github)', flavor: 'github', files, math: 'mathjax3' });
   }
   // Jekyll 4 (kramdown, GFM input, the defaults), one site, built once per
@@ -193,6 +205,7 @@ function build() {
     write(`${site}/_config.yml`, 'markdown: kramdown\ntitle: test\n');
     write(`${site}/_layouts/post.html`, page('{{ page.title }}', `{% if page.use_math %}${head}{% endif %}`, '<h1>{{ page.title }}</h1>\n{{ content }}'));
     for (const p of pages) fs.copyFileSync(src('jekyll', p), `${site}/${p}.md`);
+    images('jekyll', site);
     run('jekyll', ['build', '--quiet', '-s', site, '-d', `${site}/_site`]);
     const files = {};
     for (const p of pages) files[p] = `${site}/_site/${p}.html`;
@@ -225,7 +238,11 @@ math = true
 `);
     write(`${site}/layouts/partials/math.html`, math === 'mathjax3' ? mathjax : katexAuto);
     write(`${site}/layouts/_default/single.html`, page('{{ .Title }}', '{{ if .Param "math" }}{{ partialCached "math.html" . }}{{ end }}', '<h1>{{ .Title }}</h1>\n{{ .Content }}'));
-    for (const p of pages) write(`${site}/content/${p}.md`, read('hugo', p));
+    // Each page a bundle, its images beside it, as Hugo serves them.
+    for (const p of pages) {
+      write(`${site}/content/${p}/index.md`, read('hugo', p));
+      images('hugo', `${site}/content/${p}`);
+    }
     run('hugo', ['--quiet', '-s', site, '-d', `${site}/public`], { env: { ...process.env, HUGO_CACHEDIR: `${site}/.cache` } });
     const files = {};
     for (const p of pages) files[p] = `${site}/public/${p}/index.html`;
@@ -264,7 +281,9 @@ async function inspect(tab, math) {
     const raw = text.match(/\\[a-zA-Z]{2,}|\$\$|\\[()[\]]|\$[^$\s][^$]*\$|_\{/g) || [];
     const links = [...document.querySelectorAll('a[href^="#"]')].map((a) => a.getAttribute('href').slice(1));
     const dead = links.filter((id) => !document.getElementById(decodeURIComponent(id)) && !document.getElementsByName(id).length);
-    return { received, errors, raw: raw.slice(0, 5), tables: document.querySelectorAll('table').length, links: links.length, dead };
+    const broken = [...document.images].filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.getAttribute('src'));
+    return { received, errors, raw: raw.slice(0, 5), tables: document.querySelectorAll('table').length, links: links.length, dead,
+      images: document.images.length, broken };
   }, math);
 }
 
@@ -281,7 +300,7 @@ const summary = [];
 try {
   const tab = await browser.newPage();
   for (const engine of engines) {
-    let count = 0, links = 0;
+    let count = 0, links = 0, images = 0;
     const problems = [];
     for (const p of pages) {
       const want = spans(fs.readFileSync(src('dollar', p), 'utf8')).map((s) => s.tex.trim());
@@ -302,14 +321,16 @@ try {
       if (got.errors) problems.push(`${p}: ${got.errors} math errors shown`);
       if (got.raw.length) problems.push(`${p}: raw TeX visible: ${got.raw.join(' | ')}`);
       if (got.tables !== tables) problems.push(`${p}: ${got.tables} tables, the page has ${tables}`);
+      images += got.images;
+      if (got.broken.length) problems.push(`${p}: images not found: ${got.broken.join(', ')}`);
       if (got.dead.length) problems.push(`${p}: ${got.dead.length} of ${got.links} in-page links lead nowhere (#${got.dead.slice(0, 3).join(', #')})`);
     }
-    summary.push({ engine: engine.name, spans: count, pages: pages.length, links, problems: problems.length });
+    summary.push({ engine: engine.name, spans: count, pages: pages.length, links, images, problems: problems.length });
     if (problems.length) {
       failed++;
       console.log(`${engine.name}: FAILED\n  ${problems.slice(0, 8).join('\n  ')}`);
     } else {
-      console.log(`${engine.name}: ${count} spans, ${links} links, ${pages.length} pages, ok`);
+      console.log(`${engine.name}: ${count} spans, ${links} links, ${images} images, ${pages.length} pages, ok`);
     }
   }
 } finally {
