@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::{read_source, write_atomic, Failure};
 use crate::exam::{self, ExamError, VarySpec};
 use crate::parse::parse_network;
+use crate::render::flavor::{Flavor, FrontMatter};
 
 /// Arguments of `exam`.
 #[derive(clap::Args, Debug)]
@@ -47,6 +48,15 @@ pub(crate) struct Args {
     /// Write into DIR even when it is not empty.
     #[arg(long)]
     force: bool,
+    /// Start the Markdown sheets with YAML front matter instead of a `#` title.
+    #[arg(long)]
+    front_matter: bool,
+    /// The Markdown engine the sheets are for: how math, anchors and front matter are written.
+    #[arg(long, value_enum, default_value = "dollar")]
+    flavor: Flavor,
+    /// The `layout` of the Jekyll front matter (`--flavor jekyll`).
+    #[arg(long, default_value = "post")]
+    layout: String,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
@@ -81,11 +91,30 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         bar.show(done, total)
     });
     bar.finish();
-    let made = made.map_err(|e| match e {
+    let mut made = made.map_err(|e| match e {
         ExamError::Ask(d) => Failure::Input(d.to_string()),
         ExamError::Other(e) => Failure::Other(e),
         e => Failure::Input(format!("chainrule: {e}\n")),
     })?;
+    let strings = crate::render::templates::strings(&args.lang)?;
+    for (path, text) in &mut made.files {
+        let key = match path.as_str() {
+            "questions.md" => "exam_questions_title",
+            "answers.md" => "exam_answers_title",
+            _ => continue,
+        };
+        if args.front_matter {
+            let title = format!(
+                "{} — {}",
+                net.title.as_deref().unwrap_or("Backpropagation"),
+                strings[key].as_str().unwrap_or_default()
+            );
+            *text = with_front_matter(text, &args, &title);
+        }
+        if let std::borrow::Cow::Owned(converted) = args.flavor.convert(text) {
+            *text = converted;
+        }
+    }
 
     std::fs::create_dir_all(dir.join("variants"))
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.join("variants").display()))?;
@@ -97,6 +126,20 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     }
     eprintln!("chainrule: {}", made.summary);
     Ok(0)
+}
+
+/// A sheet with YAML front matter in place of its `# title` line.
+fn with_front_matter(text: &str, args: &Args, title: &str) -> String {
+    let yaml = args.flavor.front_matter(&FrontMatter {
+        title,
+        lang: &args.lang,
+        layout: &args.layout,
+    });
+    let body = match text.strip_prefix("# ") {
+        Some(rest) => rest.split_once('\n').map_or("", |(_, b)| b),
+        None => text,
+    };
+    format!("---\n{yaml}---\n{body}")
 }
 
 /// Whether `dir` is missing or has no entries.

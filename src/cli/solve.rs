@@ -7,6 +7,7 @@ use crate::derivation::Options;
 use crate::notation::Notation;
 use crate::parse::parse_network;
 use crate::render;
+use crate::render::flavor::{relative_link, Flavor, FrontMatter};
 use crate::render::page::{self, Markup, PageOptions};
 use crate::render::templates;
 use crate::render::{html, svg};
@@ -70,9 +71,15 @@ pub(crate) struct Args {
     /// Only these params' derivations (comma-separated), plus what they need.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Start Markdown with YAML front matter (title, math).
+    /// Start Markdown with YAML front matter (title, and what --flavor's engine reads) instead of a `#` title.
     #[arg(long)]
     front_matter: bool,
+    /// The Markdown engine the page is for: how math, anchors and front matter are written.
+    #[arg(long, value_enum, default_value = "dollar")]
+    flavor: Flavor,
+    /// The `layout` of the Jekyll front matter (`--flavor jekyll`).
+    #[arg(long, default_value = "post")]
+    layout: String,
     /// LaTeX: the body only, without preamble.
     #[arg(long)]
     fragment: bool,
@@ -151,12 +158,27 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 steps,
             };
             let mut page = page::build(&sol, &opts, markup, &args.lang, strings);
+            let flavor = if args.format == Format::Md {
+                args.flavor
+            } else {
+                Flavor::Dollar
+            };
+            if opts.front_matter {
+                page.front_matter_yaml = flavor.front_matter(&FrontMatter {
+                    title: &page.title,
+                    lang: &args.lang,
+                    layout: &args.layout,
+                });
+            }
             let drawing = (args.format == Format::Html || args.diagram.is_some())
                 .then(|| svg::diagram(&sol, args.decimals as usize));
             if args.format == Format::Html {
                 page.diagram_html = drawing.clone();
             } else if let Some(path) = &args.diagram {
-                page.diagram_src = Some(path.display().to_string());
+                page.diagram_src = Some(match &args.output {
+                    Some(out) => relative_link(out, path),
+                    None => path.display().to_string(),
+                });
             }
             let hb = templates::registry(
                 markup,
@@ -175,7 +197,10 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                     .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
                 templates::html_page(&page.title, &args.lang, &body)?
             } else {
-                text
+                match flavor.convert(&text) {
+                    std::borrow::Cow::Borrowed(_) => text,
+                    std::borrow::Cow::Owned(converted) => converted,
+                }
             };
             // The process ends next: freeing a large page would only cost time.
             std::mem::forget(page);

@@ -10,6 +10,7 @@ use super::{eval_failure, read_source, write_atomic, write_output, Failure};
 use crate::notation::latex_name;
 use crate::number;
 use crate::parse::parse_network;
+use crate::render::flavor::{relative_link, Flavor, FrontMatter};
 use crate::render::{html, plot, templates};
 use crate::train::{train, Run, TrainOptions};
 
@@ -58,7 +59,7 @@ pub(crate) struct Args {
     /// Language of the fixed prose: en or ko.
     #[arg(long, default_value = "en")]
     lang: String,
-    /// Start Markdown with YAML front matter.
+    /// Start Markdown with YAML front matter instead of a `#` title.
     #[arg(long)]
     front_matter: bool,
     /// Train with each of these optimizers from the same start and compare
@@ -66,6 +67,12 @@ pub(crate) struct Args {
     /// network's `weight_decay` is kept).
     #[arg(long, value_name = "OPTIMIZERS")]
     compare: Option<String>,
+    /// The Markdown engine the page is for: how math and front matter are written.
+    #[arg(long, value_enum, default_value = "dollar")]
+    flavor: Flavor,
+    /// The `layout` of the Jekyll front matter (`--flavor jekyll`).
+    #[arg(long, default_value = "post")]
+    layout: String,
 }
 
 /// Splits `sgd,momentum(0.9),adam(0.9, 0.999, 1e-8)` at the commas outside
@@ -199,7 +206,14 @@ fn compare(
             let title = net.title.clone().unwrap_or_else(|| "Training".into());
             let figure = match (args.format, &args.plot) {
                 (Format::Html, _) => format!("<figure class=\"diagram\">{svg}</figure>\n\n"),
-                (_, Some(p)) => format!("![{}](<{}>)\n\n", s("plot_title"), p.display()),
+                (_, Some(p)) => format!(
+                    "![{}](<{}>)\n\n",
+                    s("plot_title"),
+                    match &args.output {
+                        Some(out) => relative_link(out, p),
+                        None => p.display().to_string(),
+                    }
+                ),
                 _ => String::new(),
             };
             let md = format!(
@@ -221,7 +235,7 @@ fn compare(
                     .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
                 templates::html_page(&title, &args.lang, &body)?
             } else {
-                md
+                args.flavor.convert(&md).into_owned()
             }
         }
     };
@@ -296,8 +310,19 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 page["plot_html"] = json!(curve());
             } else {
                 page["front_matter"] = json!(args.front_matter);
+                if args.front_matter {
+                    let title = page["title"].as_str().unwrap_or("").to_string();
+                    page["front_matter_yaml"] = json!(args.flavor.front_matter(&FrontMatter {
+                        title: &title,
+                        lang: &args.lang,
+                        layout: &args.layout,
+                    }));
+                }
                 if let Some(p) = &args.plot {
-                    page["plot_src"] = json!(p.display().to_string());
+                    page["plot_src"] = json!(match &args.output {
+                        Some(out) => relative_link(out, p),
+                        None => p.display().to_string(),
+                    });
                 }
             }
             let hb = templates::registry(
@@ -314,7 +339,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 let title = page["title"].as_str().unwrap_or("").to_string();
                 templates::html_page(&title, &args.lang, &body)?
             } else {
-                md
+                args.flavor.convert(&md).into_owned()
             }
         }
     };
@@ -445,6 +470,7 @@ fn page(net: &crate::model::Network, run: &Run, d: usize, t: Value, stochastic: 
         "history": history,
         "params": params,
         "front_matter": false,
+        "front_matter_yaml": "",
         "plot_html": null,
         "plot_src": null,
     })

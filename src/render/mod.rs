@@ -1,6 +1,7 @@
 //! Output formats. Each reads the [`crate::solution::Solution`]; none
 //! computes anything of its own.
 
+pub mod flavor;
 pub mod html;
 pub mod json;
 pub mod latex;

@@ -398,6 +398,9 @@ pub struct Page {
     /// packages `color` and `graphicx`); none for networks too large to
     /// label.
     pub diagram_tex: Option<String>,
+    /// With `--front-matter`: the YAML lines between the `---` lines, as the
+    /// page's `--flavor` writes them.
+    pub front_matter_yaml: String,
 }
 
 struct Ctx<'s, 'a> {
@@ -544,7 +547,9 @@ impl Ctx<'_, '_> {
 
     fn circled_math(&self, n: usize) -> String {
         match self.markup {
-            Markup::Markdown => format!("\\text{{{}}}", circled_char(n)),
+            // ASCII only: KaTeX in strict mode, MathJax and pdflatex all
+            // set `(1)` with the right metrics; ① is not in their math fonts.
+            Markup::Markdown => format!("\\text{{({n})}}"),
             Markup::Latex => format!("\\text{{\\textcircled{{\\scriptsize {n}}}}}"),
         }
     }
@@ -959,6 +964,7 @@ pub fn build(
         diagram_tex: (markup == Markup::Latex)
             .then(|| super::picture::solved(sol, opts.decimals))
             .flatten(),
+        front_matter_yaml: String::new(),
     };
     // Large pages list params once: by layer, with only their count in
     // the network table.

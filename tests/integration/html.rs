@@ -254,5 +254,5 @@ fn markdown_diagram_file() {
     let drawing = std::fs::read_to_string(&svg).unwrap();
     assert!(drawing.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(drawing.contains(">0.5933</text>"));
-    assert!(md.contains(&format!("]({})", svg.display())));
+    assert!(md.contains(&format!("](<{}>)", svg.display())));
 }

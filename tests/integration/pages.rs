@@ -119,7 +119,12 @@ fn hand_rounding_uses_the_shown_values() {
 #[test]
 fn front_matter_fragment_output_file_and_user_template() {
     let md = solve(&["--front-matter"]);
-    assert!(md.starts_with("---\ntitle: \"Mazur 2-2-2\"\nmath: true\n---\n\n# Mazur 2-2-2\n"));
+    // The front matter gives the title: no `# title` repeats it.
+    assert!(
+        md.starts_with("---\ntitle: \"Mazur 2-2-2\"\nmath: true\n---\n\nA worked solution"),
+        "{md}"
+    );
+    assert!(!md.lines().any(|l| l.starts_with("# ")));
     let tex = solve(&["-f", "tex", "--fragment"]);
     assert!(!tex.contains("\\documentclass") && !tex.contains("\\end{document}"));
     assert!(tex.contains("\\section*{Forward pass}"));

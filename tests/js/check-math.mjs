@@ -1,5 +1,5 @@
 // Validates every math span of the Markdown files given as arguments with
-// KaTeX (throwOnError, strict) and MathJax's TeX input (errors are fatal).
+// KaTeX (throwOnError, strict: every warning is an error) and MathJax's TeX input (errors are fatal).
 // Prints "N spans ok" or each failing span with its error; exit 1 on error.
 import fs from 'node:fs';
 import katex from 'katex';
@@ -10,8 +10,6 @@ import { liteAdaptor } from 'mathjax-full/js/adaptors/liteAdaptor.js';
 import { RegisterHTMLHandler } from 'mathjax-full/js/handlers/html.js';
 import { SerializedMmlVisitor } from 'mathjax-full/js/core/MmlTree/SerializedMmlVisitor.js';
 
-// KaTeX warns about font metrics of the circled numbers; not an error.
-console.warn = () => {};
 const adaptor = liteAdaptor();
 RegisterHTMLHandler(adaptor);
 const tex = new TeX({
@@ -34,13 +32,6 @@ function spans(md) {
   return out;
 }
 
-// Strict, except for the circled numbers ①–⑳ that label chain-rule factors
-// (rendered from the page's text font; MathJax takes them as they are).
-function circledOnly(code, _msg, token) {
-  const text = token && token.text ? token.text : '';
-  return code === 'unknownSymbol' && /^[\u2460-\u2473]$/.test(text) ? 'ignore' : 'error';
-}
-
 let bad = 0;
 let count = 0;
 for (const file of process.argv.slice(2)) {
@@ -48,7 +39,7 @@ for (const file of process.argv.slice(2)) {
   for (const [displayMode, body] of spans(md)) {
     count++;
     try {
-      katex.renderToString(body, { displayMode, throwOnError: true, strict: circledOnly });
+      katex.renderToString(body, { displayMode, throwOnError: true, strict: 'error' });
     } catch (e) {
       bad++;
       console.log(`${file}: KaTeX: ${e.message}\n  ${body.slice(0, 300)}`);
