@@ -135,10 +135,17 @@ pub fn loss_curves(
             ticks.into_iter().map(|t| (t, tick_label(t))).collect(),
         )
     };
+    // Several curves: their legend below the plot, two to a row.
+    let legend_rows = if curves.len() > 1 {
+        curves.len().div_ceil(2)
+    } else {
+        0
+    };
+    let height = H + 22.0 * legend_rows as f64 + if legend_rows > 0 { 8.0 } else { 0.0 };
     let mut s = String::new();
     let _ = write!(
         s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"loss-plot\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"loss-plot\" viewBox=\"0 0 {W} {height}\" width=\"{W}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
         xml(title)
     );
     s.push_str(
@@ -150,7 +157,7 @@ pub fn loss_curves(
     );
     let _ = write!(
         s,
-        "<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"#fff\"/>"
+        "<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{height}\" fill=\"#fff\"/>"
     );
     // Grid and y ticks.
     for (v, label) in &y_ticks {
@@ -229,36 +236,21 @@ pub fn loss_curves(
             );
         }
     }
-    // The legend, top right.
+    // The legend, under the axis label.
     if curves.len() > 1 {
-        // About 7.5 px a character at the tick size.
-        let longest = curves
-            .iter()
-            .map(|(l, _)| l.chars().count())
-            .max()
-            .unwrap_or(0);
-        let width = 62.0 + 7.5 * longest as f64;
-        let x = LEFT + pw - width - 8.0;
-        let _ = write!(
-            s,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{width:.1}\" height=\"{:.1}\" fill=\"#fff\" stroke=\"#d1d9e0\"/>",
-            x,
-            TOP + 8.0,
-            12.0 + 20.0 * curves.len() as f64
-        );
         for (k, (label, _)) in curves.iter().enumerate() {
             let (colour, dash) = CURVES[k % CURVES.len()];
-            let y = TOP + 26.0 + 20.0 * k as f64;
+            let x = LEFT + if k % 2 == 0 { 0.0 } else { pw / 2.0 };
+            let y = H + 4.0 + 22.0 * (k / 2) as f64;
             let _ = write!(
                 s,
-                "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\"/>",
-                x + 10.0,
-                x + 44.0
+                "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\"/>",
+                x + 34.0
             );
             let _ = write!(
                 s,
                 "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                x + 52.0,
+                x + 42.0,
                 y + 4.5,
                 xml(label)
             );

@@ -174,7 +174,7 @@ pub(crate) fn lines(
             let vv = s.v.unwrap_or_default();
             let (sym, nums) = match rule.optimizer {
                 Optimizer::RmsProp(rho, _) => (
-                    format!("\\rho \\cdot {prev_v} + (1 - \\rho) \\cdot ({g})^{{2}}"),
+                    format!("\\rho \\cdot {prev_v} + (1 - \\rho) \\cdot \\left({g}\\right)^{{2}}"),
                     format!(
                         "{} \\cdot {} + {} \\cdot {}",
                         factor(rho),
@@ -184,7 +184,7 @@ pub(crate) fn lines(
                     ),
                 ),
                 _ => (
-                    format!("{prev_v} + ({g})^{{2}}"),
+                    format!("{prev_v} + \\left({g}\\right)^{{2}}"),
                     format!("{} + {}", num(prev.1), squared(s.g)),
                 ),
             };
@@ -250,7 +250,7 @@ pub(crate) fn lines(
                 &v,
                 &[
                     vec![format!(
-                        "\\beta_2 \\cdot {} + (1 - \\beta_2) \\cdot ({g})^{{2}}",
+                        "\\beta_2 \\cdot {} + (1 - \\beta_2) \\cdot \\left({g}\\right)^{{2}}",
                         prev_name("v")
                     )],
                     vec![format!(
