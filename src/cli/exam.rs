@@ -57,6 +57,34 @@ pub(crate) struct Args {
     /// The `layout` of the Jekyll front matter (`--flavor jekyll`).
     #[arg(long, default_value = "post")]
     layout: String,
+    /// Also write `exercises/NN.html`: each variant as a self-check page.
+    #[arg(long)]
+    exercise: bool,
+}
+
+/// `exercises/NN.html` for each `variants/NN.nn` of `files`.
+fn exercise_pages(
+    files: &[(String, String)],
+    lang: &str,
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut pages = Vec::new();
+    for (path, text) in files {
+        let Some(label) = path
+            .strip_prefix("variants/")
+            .and_then(|p| p.strip_suffix(".nn"))
+        else {
+            continue;
+        };
+        let net = parse_network(path, text)?;
+        let (_, page) = crate::exercise::make(&net, text, lang, 9, true).map_err(|e| match e {
+            crate::exercise::Error::Eval(e) => {
+                Failure::Input(format!("chainrule: variant {label}: {e}\n"))
+            }
+            crate::exercise::Error::Other(e) => Failure::Other(e),
+        })?;
+        pages.push((format!("exercises/{label}.html"), page.unwrap_or_default()));
+    }
+    Ok(pages)
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
@@ -116,6 +144,12 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         }
     }
 
+    if args.exercise {
+        let pages = exercise_pages(&made.files, &args.lang)?;
+        made.files.extend(pages);
+        std::fs::create_dir_all(dir.join("exercises"))
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.join("exercises").display()))?;
+    }
     std::fs::create_dir_all(dir.join("variants"))
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.join("variants").display()))?;
     for (path, text) in &made.files {

@@ -9,8 +9,10 @@
 //! from the same derivation every other output reads.
 
 pub mod js;
+mod make;
 pub mod page;
 
+pub use make::{make, Error};
 pub use page::{render, strings};
 
 use std::collections::BTreeMap;

@@ -424,3 +424,33 @@ fn the_softmax_page_in_chromium() {
     );
     all_right(&r["steps"][0], "softmax");
 }
+
+#[test]
+fn exam_writes_an_exercise_page_per_variant() {
+    let dir = tempdir("exam");
+    Test::new()
+        .args([
+            "exam",
+            "examples/mazur.nn",
+            "--variants",
+            "3",
+            "--seed",
+            "5",
+            "--vary",
+            "w*=0.1..0.9/0.1",
+            "--exercise",
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .status(0);
+    let mut seen = std::collections::BTreeSet::new();
+    for k in 1..=3 {
+        let variant = dir.join(format!("variants/0{k}.nn"));
+        let page = std::fs::read_to_string(dir.join(format!("exercises/0{k}.html"))).unwrap();
+        // The page is the variant's own exercise, byte for byte.
+        let own = exercise(&[variant.to_str().unwrap()]);
+        assert_eq!(page, own, "variant {k}");
+        seen.insert(page);
+    }
+    assert_eq!(seen.len(), 3, "three different pages");
+}
