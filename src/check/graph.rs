@@ -17,6 +17,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use crate::diff::{activation_derivative, differentiate, loss_expr, softmax_derivative};
 use crate::expr::{self, BinOp, Builtin, Expr, Func, Sym};
@@ -32,6 +33,8 @@ pub(crate) enum ActMode {
     One,
     /// The textbook form with net where out belongs: net(1 − net).
     OfNet,
+    /// out alone where out(1 − out) belongs.
+    Out,
 }
 
 /// How a variant updates a param.
@@ -68,6 +71,9 @@ pub(crate) struct Variant {
     pub(crate) flipped: Vec<u32>,
     /// Hidden gradients through this output only.
     pub(crate) single_output: Option<u32>,
+    /// ∂E_total/∂out of a neuron feeding this one and others of its layer
+    /// taken through this one only.
+    pub(crate) single_via: Option<u32>,
     /// Later layers' params updated before earlier layers' gradients are taken.
     pub(crate) early_update: bool,
     /// The update rule.
@@ -78,20 +84,66 @@ pub(super) fn flag(v: &[bool], layer: u32) -> bool {
     v.get(layer as usize).copied().unwrap_or(false)
 }
 
-/// The quantities of a network under one variant: definitions, parents,
-/// children, ancestors, and the local partials (symbolic, built on demand).
-pub(crate) struct Graph<'n> {
-    pub(crate) net: &'n Network,
-    pub(crate) variant: Variant,
+/// The shape of a network's graph, the same under every variant (a
+/// variant only drops terms, whose local partials are then 0): parents,
+/// children, ancestors.
+struct Shape {
     /// Inputs, params, consts and targets.
     leaves: Vec<Sym>,
-    pub(super) defs: HashMap<Sym, Expr>,
     parents: HashMap<Sym, Vec<Sym>>,
     children: HashMap<Sym, Vec<Sym>>,
     ancestors: HashMap<Sym, BTreeSet<Sym>>,
     /// By param: the first layer whose net inputs use it.
     first_layer: Vec<Option<u32>>,
+}
+
+/// The quantities of a network under one variant: definitions, parents,
+/// children, ancestors, and the local partials (symbolic, built on demand).
+pub(crate) struct Graph<'n> {
+    pub(crate) net: &'n Network,
+    pub(crate) variant: Variant,
+    shape: Rc<Shape>,
+    pub(super) defs: HashMap<Sym, Expr>,
     locals: RefCell<HashMap<(Sym, Sym), Expr>>,
+}
+
+/// The definitions of every computed quantity under `variant`, in order.
+fn definitions(net: &Network, variant: &Variant) -> (Vec<Sym>, HashMap<Sym, Expr>) {
+    let mut nodes = Vec::new();
+    let mut defs = HashMap::new();
+    for (li, layer) in net.layers.iter().enumerate() {
+        let li = li as u32;
+        for n in layer.neurons.clone() {
+            nodes.push(Sym::Net(n));
+            defs.insert(Sym::Net(n), net_def(net, variant, n));
+        }
+        for n in layer.neurons.clone() {
+            nodes.push(Sym::Out(n));
+            let def = if flag(&variant.out_is_net, li) {
+                Expr::Var(Sym::Net(n))
+            } else if layer.activation == Activation::Softmax {
+                softmax_expr(layer.neurons.clone(), n)
+            } else {
+                crate::derivation::activation_expr(layer.activation, n)
+            };
+            defs.insert(Sym::Out(n), def);
+        }
+    }
+    let count = net.outputs().len();
+    let loss = variant.value_loss.as_ref().unwrap_or(&net.loss);
+    let mut total: Option<Expr> = None;
+    for k in net.outputs() {
+        nodes.push(Sym::Err(k));
+        defs.insert(Sym::Err(k), loss_expr(loss, k, count));
+        let e = Expr::Var(Sym::Err(k));
+        total = Some(match total {
+            None => e,
+            Some(t) => Expr::bin(BinOp::Add, t, e),
+        });
+    }
+    nodes.push(Sym::ErrTotal);
+    defs.insert(Sym::ErrTotal, total.unwrap_or(Expr::Num(0.0)));
+    (nodes, defs)
 }
 
 impl<'n> Graph<'n> {
@@ -102,48 +154,15 @@ impl<'n> Graph<'n> {
         leaves.extend((0..net.params.len() as u32).map(Sym::Param));
         leaves.extend((0..net.consts.len() as u32).map(Sym::Const));
         leaves.extend(net.outputs().map(Sym::Target));
-
-        let mut nodes = Vec::new();
-        let mut defs = HashMap::new();
-        for (li, layer) in net.layers.iter().enumerate() {
-            let li = li as u32;
-            for n in layer.neurons.clone() {
-                nodes.push(Sym::Net(n));
-                defs.insert(Sym::Net(n), net_def(net, &variant, n));
-            }
-            for n in layer.neurons.clone() {
-                nodes.push(Sym::Out(n));
-                let def = if flag(&variant.out_is_net, li) {
-                    Expr::Var(Sym::Net(n))
-                } else if layer.activation == Activation::Softmax {
-                    softmax_expr(layer.neurons.clone(), n)
-                } else {
-                    crate::derivation::activation_expr(layer.activation, n)
-                };
-                defs.insert(Sym::Out(n), def);
-            }
-        }
-        let count = net.outputs().len();
-        let loss = variant.value_loss.as_ref().unwrap_or(&net.loss);
-        let mut total: Option<Expr> = None;
-        for k in net.outputs() {
-            nodes.push(Sym::Err(k));
-            defs.insert(Sym::Err(k), loss_expr(loss, k, count));
-            let e = Expr::Var(Sym::Err(k));
-            total = Some(match total {
-                None => e,
-                Some(t) => Expr::bin(BinOp::Add, t, e),
-            });
-        }
-        nodes.push(Sym::ErrTotal);
-        defs.insert(Sym::ErrTotal, total.unwrap_or(Expr::Num(0.0)));
+        // The shape is that of the correct computation, which has every term.
+        let (nodes, full) = definitions(net, &Variant::default());
 
         let mut parents = HashMap::new();
         let mut children: HashMap<Sym, Vec<Sym>> = HashMap::new();
         let mut ancestors: HashMap<Sym, BTreeSet<Sym>> = HashMap::new();
         for &node in &nodes {
             let mut ps = Vec::new();
-            syms_deep(&defs[&node], &net.functions, &mut ps, 0);
+            syms_deep(&full[&node], &net.functions, &mut ps, 0);
             let mut anc = BTreeSet::new();
             for &p in &ps {
                 children.entry(p).or_default().push(node);
@@ -169,53 +188,77 @@ impl<'n> Graph<'n> {
                 }
             }
         }
-
-        Graph {
-            net,
-            variant,
+        let shape = Rc::new(Shape {
             leaves,
-            defs,
             parents,
             children,
             ancestors,
             first_layer,
+        });
+        let graph = Graph {
+            net,
+            variant: Variant::default(),
+            shape,
+            defs: full,
+            locals: RefCell::new(HashMap::new()),
+        };
+        if variant_is_default(&variant) {
+            graph
+        } else {
+            graph.with_variant(variant)
+        }
+    }
+
+    /// The same network under another variant, sharing the shape.
+    pub(crate) fn with_variant(&self, variant: Variant) -> Graph<'n> {
+        let (_, defs) = definitions(self.net, &variant);
+        Graph {
+            net: self.net,
+            variant,
+            shape: Rc::clone(&self.shape),
+            defs,
             locals: RefCell::new(HashMap::new()),
         }
     }
 
+    /// The first layer whose net inputs use param `q`.
+    pub(crate) fn first_layer(&self, q: u32) -> Option<u32> {
+        self.shape.first_layer.get(q as usize).copied().flatten()
+    }
+
     /// Inputs, params, consts and targets.
     pub(crate) fn leaves(&self) -> &[Sym] {
-        &self.leaves
+        &self.shape.leaves
     }
 
     /// Whether `s` is a quantity of the graph (leaf or computed).
     pub(crate) fn contains(&self, s: Sym) -> bool {
-        self.defs.contains_key(&s) || self.leaves.contains(&s)
+        self.defs.contains_key(&s) || self.shape.leaves.contains(&s)
     }
 
     /// Whether `a` depends on `b` through the graph (`a ≠ b`).
     pub(crate) fn depends(&self, a: Sym, b: Sym) -> bool {
-        self.ancestors.get(&a).is_some_and(|s| s.contains(&b))
+        self.shape.ancestors.get(&a).is_some_and(|s| s.contains(&b))
     }
 
     /// The leaves `s` is computed from (itself, for a leaf).
     pub(crate) fn leaves_of(&self, s: Sym) -> Vec<Sym> {
-        match self.ancestors.get(&s) {
+        match self.shape.ancestors.get(&s) {
             Some(anc) => anc
                 .iter()
                 .copied()
-                .filter(|a| self.leaves.contains(a))
+                .filter(|a| self.shape.leaves.contains(a))
                 .collect(),
             None => vec![s],
         }
     }
 
     pub(super) fn parents(&self, s: Sym) -> &[Sym] {
-        self.parents.get(&s).map_or(&[], Vec::as_slice)
+        self.shape.parents.get(&s).map_or(&[], Vec::as_slice)
     }
 
     pub(super) fn children(&self, s: Sym) -> &[Sym] {
-        self.children.get(&s).map_or(&[], Vec::as_slice)
+        self.shape.children.get(&s).map_or(&[], Vec::as_slice)
     }
 
     pub(super) fn layer(&self, n: u32) -> u32 {
@@ -268,6 +311,13 @@ impl<'n> Graph<'n> {
                     ActMode::Textbook => textbook,
                     ActMode::One => Expr::Num(same),
                     ActMode::OfNet => textbook.substitute(&mut out_to_net),
+                    ActMode::Out => {
+                        if n == k {
+                            Expr::Var(Sym::Out(n))
+                        } else {
+                            Expr::Num(0.0)
+                        }
+                    }
                 }
             }
             (Sym::Err(n), Sym::Out(m)) if n == m => {
@@ -296,11 +346,7 @@ impl<'n> Graph<'n> {
 
     /// Whether the early-update variant uses p⁺ for `q` in ∂net_y/∂out.
     pub(super) fn early(&self, q: u32, y: u32) -> bool {
-        self.first_layer
-            .get(q as usize)
-            .copied()
-            .flatten()
-            .is_some_and(|l| l >= self.layer(y))
+        self.first_layer(q).is_some_and(|l| l >= self.layer(y))
     }
 
     /// ∂a/∂b as a sum over the paths from b to a of the products of the
@@ -364,6 +410,22 @@ impl<'n> Graph<'n> {
         }
         true
     }
+}
+
+/// Whether a variant is the correct computation.
+fn variant_is_default(v: &Variant) -> bool {
+    v.value_loss.is_none()
+        && v.deriv_loss.is_none()
+        && !v.no_bias.iter().any(|&b| b)
+        && !v.out_is_net.iter().any(|&b| b)
+        && v.act.iter().all(|&a| a == ActMode::Textbook)
+        && !v.net_in_factors
+        && !v.net_in_loss
+        && v.flipped.is_empty()
+        && v.single_output.is_none()
+        && v.single_via.is_none()
+        && !v.early_update
+        && v.update == UpdateRule::Descent
 }
 
 /// out_X → net_X, anything else as it is.

@@ -154,6 +154,17 @@ impl<'g, 'n> Point<'g, 'n> {
 
     fn compute_partial(&self, a: Sym, b: Sym) -> f64 {
         let g = self.g;
+        if let (Some(k), Sym::Out(_), Sym::ErrTotal | Sym::Err(_)) = (g.variant.single_via, b, a) {
+            let nets = g
+                .children(b)
+                .iter()
+                .filter(|c| matches!(c, Sym::Net(_)))
+                .count();
+            let via = Sym::Net(k);
+            if nets >= 2 && g.children(b).contains(&via) && g.depends(a, via) {
+                return self.partial(a, via) * self.local(via, b);
+            }
+        }
         if let Some(k) = g.variant.single_output {
             if a == Sym::ErrTotal && g.outputs_fed(b) >= 2 {
                 return self.partial(Sym::Err(k), b);
@@ -185,7 +196,7 @@ impl<'g, 'n> Point<'g, 'n> {
     }
 
     /// ∂def(a)/∂p at this point (a claimed value of it, if there is one).
-    fn local(&self, a: Sym, p: Sym) -> f64 {
+    pub(crate) fn local(&self, a: Sym, p: Sym) -> f64 {
         if let Some(v) = self.overrides.get(&Quantity::Partial { of: a, wrt: p }) {
             return *v;
         }

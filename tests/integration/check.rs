@@ -679,13 +679,184 @@ fn judge_quietly(text: &str) {
     match chainrule::parse::parse_answers(&net, "a.txt", text) {
         Ok(claims) => {
             let opts = chainrule::check::Options::default();
-            if let Ok(report) = chainrule::check::check(&net, &claims, &opts) {
-                let _ = chainrule::check::render_text(&report, false);
-                let _ = chainrule::check::render_json(&report);
-            }
+            let report = chainrule::check::check(&net, &claims, &opts);
+            let _ = chainrule::check::render_text(&report, false);
+            let _ = chainrule::check::render_json(&report);
         }
         Err(d) => {
             let _ = d.to_string();
         }
     }
+}
+
+/// A teacher's mark of one line of a corpus file.
+#[derive(Debug, Clone, PartialEq)]
+enum Mark {
+    Right,
+    Wrong(Option<String>),
+    Carried(usize),
+    Unreadable,
+}
+
+/// The marking beside a corpus file: its network, the arguments, and the
+/// teacher's mark of each line.
+struct Marking {
+    network: String,
+    args: Vec<String>,
+    marks: Vec<(u64, Mark)>,
+}
+
+fn read_marking(text: &str) -> Marking {
+    let mut m = Marking {
+        network: String::new(),
+        args: Vec::new(),
+        marks: Vec::new(),
+    };
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [] => {}
+            ["network", n] => m.network = n.to_string(),
+            ["args", rest @ ..] => m.args = rest.iter().map(|s| s.to_string()).collect(),
+            [n, "right"] => m.marks.push((n.parse().unwrap(), Mark::Right)),
+            [n, "wrong"] => m.marks.push((n.parse().unwrap(), Mark::Wrong(None))),
+            [n, "wrong", code] => m
+                .marks
+                .push((n.parse().unwrap(), Mark::Wrong(Some(code.to_string())))),
+            [n, "carried", from] => m
+                .marks
+                .push((n.parse().unwrap(), Mark::Carried(from.parse().unwrap()))),
+            [n, "unreadable"] => m.marks.push((n.parse().unwrap(), Mark::Unreadable)),
+            _ => panic!("a marking line of an unknown form: {line}"),
+        }
+    }
+    assert!(!m.network.is_empty(), "a marking names its network");
+    m
+}
+
+/// check's mark of each line that has verdicts: every claim of the line
+/// must be right for `Right`; an unreadable claim makes the line
+/// unreadable; the first named diagnosis names a wrong line.
+fn marks_of(v: &Value) -> std::collections::BTreeMap<u64, Mark> {
+    let mut by_line: std::collections::BTreeMap<u64, Vec<&Value>> = Default::default();
+    for c in v["claims"].as_array().expect("claims") {
+        by_line
+            .entry(c["line"].as_u64().unwrap())
+            .or_default()
+            .push(c);
+    }
+    by_line
+        .into_iter()
+        .map(|(line, cs)| {
+            let mark = if cs.iter().any(|c| c["ok"].is_null()) {
+                Mark::Unreadable
+            } else if cs.iter().all(|c| c["ok"] == true) {
+                Mark::Right
+            } else if let Some(c) = cs
+                .iter()
+                .find(|c| c["ok"] == false && c["diagnosis"] != "carried_forward")
+            {
+                Mark::Wrong(c["diagnosis"].as_str().map(str::to_string))
+            } else {
+                let c = cs.iter().find(|c| c["ok"] == false).unwrap();
+                Mark::Carried(c["carried_from"].as_u64().unwrap_or(0) as usize)
+            };
+            (line, mark)
+        })
+        .collect()
+}
+
+/// The corpus of `tests/check/corpus/`: answers files written as students
+/// write them, each with a teacher's marking beside it (`FILE.expected`,
+/// written before `check` was run on the file). `check` must read every
+/// file and agree with the teacher on at least 95% of the marks, 85% of the
+/// named mistakes and 90% of the lines credited as carried forward.
+#[test]
+fn the_corpus_is_marked_as_a_teacher_marks_it() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/corpus");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "expected"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "{} files", files.len());
+    let (mut marks, mut marks_agree) = (0, 0);
+    let (mut named, mut named_agree) = (0, 0);
+    let (mut carried, mut carried_agree) = (0, 0);
+    let mut disagreements = Vec::new();
+    for expected in &files {
+        let marking = read_marking(&std::fs::read_to_string(expected).unwrap());
+        let answers = expected.with_extension("txt");
+        let name = answers.file_name().unwrap().to_string_lossy().to_string();
+        let mut args = vec![
+            "check".to_string(),
+            marking.network.clone(),
+            answers.to_string_lossy().to_string(),
+            "-f".to_string(),
+            "json".to_string(),
+        ];
+        args.extend(marking.args.iter().cloned());
+        let r = Test::new().args(&args).run();
+        assert!(
+            r.status == 0 || r.status == 1,
+            "{name} refused: {}",
+            r.stderr
+        );
+        let v: Value = serde_json::from_str(&r.stdout).expect("JSON");
+        let got = marks_of(&v);
+        let teacher: std::collections::BTreeMap<u64, Mark> =
+            marking.marks.iter().cloned().collect();
+        for (line, want) in &teacher {
+            marks += 1;
+            let have = got.get(line);
+            let same_mark = match (want, have) {
+                (Mark::Right, Some(Mark::Right)) => true,
+                (Mark::Wrong(_), Some(Mark::Wrong(_))) => true,
+                (Mark::Carried(_), Some(Mark::Carried(_))) => true,
+                (Mark::Unreadable, Some(Mark::Unreadable)) => true,
+                _ => false,
+            };
+            if same_mark {
+                marks_agree += 1;
+            }
+            if let Mark::Wrong(Some(code)) = want {
+                named += 1;
+                if have == Some(&Mark::Wrong(Some(code.clone()))) {
+                    named_agree += 1;
+                }
+            }
+            if let Mark::Carried(from) = want {
+                carried += 1;
+                if have == Some(&Mark::Carried(*from)) {
+                    carried_agree += 1;
+                }
+            }
+            if have != Some(want) {
+                disagreements.push(format!("{name}:{line}: teacher {want:?}, check {have:?}"));
+            }
+        }
+        // A line the teacher left unmarked (text, a heading) that check
+        // marks is a disagreement too.
+        for (line, have) in &got {
+            if !teacher.contains_key(line) {
+                marks += 1;
+                disagreements.push(format!("{name}:{line}: teacher none, check {have:?}"));
+            }
+        }
+    }
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    eprintln!(
+        "corpus: {} files; marks {marks_agree}/{marks} ({:.1}%), named mistakes {named_agree}/{named} ({:.1}%), carried forward {carried_agree}/{carried} ({:.1}%)",
+        files.len(),
+        pct(marks_agree, marks),
+        pct(named_agree, named),
+        pct(carried_agree, carried),
+    );
+    for d in &disagreements {
+        eprintln!("  {d}");
+    }
+    assert!(pct(marks_agree, marks) >= 95.0, "marks");
+    assert!(pct(named_agree, named) >= 85.0, "named mistakes");
+    assert!(pct(carried_agree, carried) >= 90.0, "carried forward");
 }
