@@ -803,7 +803,9 @@ impl<'c, 'n> Checker<'c, 'n> {
             for route in [Route::Backward, Route::Forward] {
                 let r = self.with_prior(self.exact, &prior, route).quantity(q);
                 if fits(r) {
-                    if let Some(line) = self.carried_line(self.exact, 1.0, &prior, route, q, m) {
+                    if let Some(line) =
+                        self.carried_line(self.exact, 1.0, &prior, route, q, m, earlier)
+                    {
                         let mut f = Found::of(Mistake::CarriedForward);
                         f.carried_from = Some(self.root_line(line, earlier));
                         return Some(f);
@@ -870,6 +872,42 @@ impl<'c, 'n> Checker<'c, 'n> {
                 best = Some(pick);
             }
         }
+        // Chain factors added; a neighbour's value copied: at the network's
+        // values, after the changed computations, the closest wins.
+        let others = self.other_values(q);
+        for (j, (_, _, value)) in others.iter().enumerate() {
+            if fits_mistake(*value) {
+                let pick = Pick {
+                    group: if carries { 1 } else { 0 },
+                    rank: 1,
+                    distance: m.distance(*value),
+                    candidate: self.candidates.len() + j,
+                    value: *value,
+                };
+                if best.as_ref().map_or(true, |b| pick.better_than(b)) {
+                    best = Some(pick);
+                }
+            }
+        }
+        if let Some(Pick {
+            candidate, value, ..
+        }) = &best
+        {
+            if let Some((mistake, label, _)) =
+                others.get(candidate.wrapping_sub(self.candidates.len()))
+            {
+                if *candidate >= self.candidates.len() {
+                    return Some(Found {
+                        mistake: *mistake,
+                        neuron: None,
+                        label: label.clone(),
+                        value: Some(*value),
+                        carried_from: None,
+                        message: None,
+                    });
+                }
+            }
+        }
         if let Some(Pick {
             group,
             candidate: k,
@@ -884,7 +922,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                     Some(g) => (g, 1.0),
                     None => (self.exact, -1.0),
                 };
-                Some(self.carried_line(g, sign, &prior, Route::Backward, q, m)?)
+                Some(self.carried_line(g, sign, &prior, Route::Backward, q, m, earlier)?)
             } else {
                 None
             };
@@ -898,19 +936,6 @@ impl<'c, 'n> Checker<'c, 'n> {
             });
         }
 
-        // Chain factors added; a neighbour's value copied.
-        for (mistake, label, value) in self.other_values(q) {
-            if fits_mistake(value) {
-                return Some(Found {
-                    mistake,
-                    neuron: None,
-                    label,
-                    value: Some(value),
-                    carried_from: None,
-                    message: None,
-                });
-            }
-        }
         None
     }
 
@@ -1028,9 +1053,12 @@ impl<'c, 'n> Checker<'c, 'n> {
         Point::with_overrides(g, overrides, route)
     }
 
-    /// The latest earlier claim without which the recomputed value (times
-    /// `sign`) no longer fits the written number (or, failing that, changes
-    /// at all).
+    /// The line an error was carried forward from: of the earlier claims
+    /// the recomputed value (times `sign`) depends on, the latest one whose
+    /// value is wrong (followed back to where the error started); failing
+    /// that, the latest without which the value no longer fits the written
+    /// number, or changes at all.
+    #[allow(clippy::too_many_arguments)]
     fn carried_line(
         &self,
         g: &Graph<'n>,
@@ -1039,23 +1067,69 @@ impl<'c, 'n> Checker<'c, 'n> {
         route: Route,
         q: Quantity,
         m: &Matcher,
+        earlier: &[Verdict],
     ) -> Option<usize> {
         let mut lines: Vec<(usize, Quantity)> = prior.iter().map(|(q, (_, l))| (*l, *q)).collect();
         lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+        // The latest wrong value the claim is computed from.
+        for &(line, pq) in &lines {
+            let wrong = earlier
+                .iter()
+                .rev()
+                .find(|v| v.line == line)
+                .is_some_and(|v| v.ok == Some(false));
+            if wrong && self.influences(pq, q) {
+                return Some(self.root_line(line, earlier));
+            }
+        }
         let with_all = sign * self.with_prior(g, prior, route).quantity(q);
+        let mut breaks = None;
         let mut changed = None;
         for (line, pq) in lines {
             let mut fewer = prior.clone();
             fewer.remove(&pq);
             let r = sign * self.with_prior(g, &fewer, route).quantity(q);
-            if !m.agrees(r) {
-                return Some(line);
+            let differs = (r - with_all).abs() > 1e-12 * with_all.abs().max(1e-300);
+            if !differs {
+                continue;
             }
-            if changed.is_none() && (r - with_all).abs() > 1e-12 * with_all.abs().max(1e-300) {
+            let wrong = earlier
+                .iter()
+                .rev()
+                .find(|v| v.line == line)
+                .is_some_and(|v| v.ok == Some(false));
+            if wrong {
+                return Some(self.root_line(line, earlier));
+            }
+            if breaks.is_none() && !m.agrees(r) {
+                breaks = Some(line);
+            }
+            if changed.is_none() {
                 changed = Some(line);
             }
         }
-        changed
+        breaks.or(changed)
+    }
+
+    /// Whether a claimed value of `pq` enters the computation of `q`.
+    fn influences(&self, pq: Quantity, q: Quantity) -> bool {
+        let g = self.exact;
+        let reaches = |s: Sym, t: Sym| s == t || g.depends(t, s);
+        match (pq, q) {
+            (Quantity::Value(s), Quantity::Value(t)) => s != t && reaches(s, t),
+            (Quantity::Value(s), Quantity::Partial { of, wrt }) => {
+                reaches(s, of) && !reaches(s, wrt)
+                    || (s != wrt && reaches(wrt, s) && reaches(s, of))
+            }
+            (Quantity::Partial { wrt: b, .. }, Quantity::Updated(p)) => reaches(Sym::Param(p), b),
+            (Quantity::Value(_), Quantity::Updated(_)) => true,
+            (Quantity::Value(_) | Quantity::Partial { .. }, Quantity::After(_)) => true,
+            (Quantity::Partial { of: a, wrt: b }, Quantity::Partial { of, wrt }) => {
+                reaches(a, of) && (reaches(wrt, b) || reaches(b, wrt))
+            }
+            (Quantity::Updated(_), Quantity::After(_)) => true,
+            _ => false,
+        }
     }
 
     fn random_leaves(&self) -> &[HashMap<Sym, f64>] {

@@ -318,6 +318,15 @@ impl LineReader<'_, '_> {
             }
         }
         for &s in &starts {
+            // Not from inside parentheses.
+            let depth = lhs[..s].iter().fold(0i32, |d, (c, _)| match c {
+                '(' => d + 1,
+                ')' => (d - 1).max(0),
+                _ => d,
+            });
+            if depth > 0 {
+                continue;
+            }
             let candidate = to_string(&lhs[s..]);
             if let Some(q) = self.canon(&candidate) {
                 return Some((s, q));
@@ -385,6 +394,9 @@ impl LineReader<'_, '_> {
         s = s.trim_start_matches(['-', '*', '•', '·']).trim();
         while s.starts_with('(') && !balanced(s) {
             s = s[1..].trim();
+        }
+        while s.starts_with('(') && s.ends_with(')') && balanced(&s[1..s.len() - 1]) {
+            s = s[1..s.len() - 1].trim();
         }
         while s.ends_with(')') && !balanced(s) {
             s = s[..s.len() - 1].trim();
