@@ -730,7 +730,12 @@ impl<'c, 'n> Checker<'c, 'n> {
         }
         let neuron = f.neuron.map(|n| self.net.neurons[n as usize].name.as_str());
         let neuron = f.label.as_deref().or(neuron);
-        let mut s = words::mistake(f.mistake, neuron);
+        let mut s = match (f.mistake, f.neuron) {
+            (Mistake::SingleOutputSum, Some(k)) if !self.net.is_output(k) => {
+                words::single_next(&self.net.neurons[k as usize].name)
+            }
+            _ => words::mistake(f.mistake, neuron),
+        };
         if let Some(v) = f.value {
             s = words::gives(&s, &self.fmt(v));
         }
@@ -1316,28 +1321,27 @@ fn not_updated_words(
     if !m.agrees(before) {
         return None;
     }
-    // The significant digits that tell `after` from `before`.
-    let mut digits = 1;
-    while digits < 17 {
-        let round = |x: f64| {
-            if x == 0.0 {
-                return 0.0;
-            }
-            let mag = x.abs().log10().floor() as i32;
-            let f = 10f64.powi(digits as i32 - 1 - mag);
-            (x * f).round() / f
-        };
-        if round(after) != round(before) {
-            break;
-        }
-        digits += 1;
+    // The decimals that tell `after` from `before`.
+    let written = match m.precision {
+        Precision::Places { places, .. } => places.max(0),
+        Precision::Exact => 0,
+    };
+    let round = |x: f64, p: i32| {
+        let f = 10f64.powi(p);
+        (x * f).round() / f
+    };
+    let mut places = written;
+    while places < 17 && round(after, places) == round(before, places) {
+        places += 1;
     }
+    let shown = format!("{:.*}", places as usize, after);
     Some(words::not_updated(
         name,
         &fmt(before),
         &fmt(after - before),
         &fmt(after),
-        digits,
+        places as usize,
+        &shown,
     ))
 }
 

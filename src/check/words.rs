@@ -56,7 +56,7 @@ pub(crate) fn mistake(m: Mistake, neuron: Option<&str>) -> String {
         }
         (Mistake::NetForOut, _) => "net was used where out belongs".to_string(),
         (Mistake::SingleOutputSum, Some(k)) => format!(
-            "the hidden gradient went through {k} only; it sums over every neuron the neuron feeds"
+            "the hidden gradient went through {k} only; it sums over every output the neuron feeds"
         ),
         (Mistake::SingleOutputSum, None) => {
             "the hidden gradient went through one output only; it sums over every output the neuron feeds"
@@ -92,17 +92,25 @@ gradients were taken; every gradient uses the original weights"
     }
 }
 
+/// A gradient between hidden layers taken through one neuron `k` only.
+pub(crate) fn single_next(k: &str) -> String {
+    format!(
+        "the hidden gradient went through {k} only; it sums over every neuron of the next layer"
+    )
+}
+
 /// A param written as before the update.
 pub(crate) fn not_updated(
     quantity: &str,
     before: &str,
     by: &str,
     after: &str,
-    digits: usize,
+    places: usize,
+    shown: &str,
 ) -> String {
     format!(
-        "not updated: {quantity} was {before} before the update, which moves it by {by} to {after}; \
-write at least {digits} significant digits to show the update"
+        "not updated: {quantity} was {before} before the update, which moves it by {by} to \
+{after}; {places} decimals ({shown}) show the update"
     )
 }
 

@@ -82,7 +82,7 @@ fn heading(line: &str, has_claims: bool) -> Option<Option<usize>> {
         .to_lowercase();
     for word in ["sample", "샘플", "example", "pattern", "표본", "데이터"] {
         if let Some(rest) = t.strip_prefix(word) {
-            let rest = rest.trim_start_matches(|c: char| c == ' ' || c == '#' || c == '.');
+            let rest = rest.trim_start_matches([' ', '#', '.']);
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             if let Ok(k) = digits.parse::<usize>() {
                 if k >= 1 {
@@ -214,7 +214,11 @@ impl LineReader<'_, '_> {
             Lhs::Rate => return,
             Lhs::Quantity(q, n) => (q, n),
         };
-        let written = to_string(trim(&lhs[start..])).trim().to_string();
+        let written = to_string(trim(&lhs[start..]))
+            .trim()
+            .trim_start_matches(['-', '*', '•', '·'])
+            .trim()
+            .to_string();
         let col = lhs.get(start).map_or(0, |p| p.1);
         let mut partials = Vec::new();
         let mut links = Vec::new();
@@ -363,12 +367,27 @@ impl LineReader<'_, '_> {
             return;
         }
         let mut why = format!("`{word}` is not a quantity of this network");
+        let mut col_in_word = 0;
         let names = quantity_names(self.lex.net());
+        let base = word.trim_end_matches(['+', '\'']);
+        if base.len() < word.len() && self.lex.sym(base).is_some() {
+            out.unreadable.push(Unreadable {
+                line: self.line,
+                col: lhs.get(word_start).map_or(1, |p| p.1 + 1),
+                text: to_string(trim(line)),
+                why: format!("`{base}` is not updated: only params change"),
+                how:
+                    "write `w5+` for a param after the update, or `E_total+` for the error after it"
+                        .to_string(),
+            });
+            return;
+        }
         let bare = word.trim_start_matches(['∂', 'd']);
         if let Some((of, wrt)) = word.split_once('/') {
             for part in [of, wrt] {
                 let name = part.trim_start_matches('∂').trim_start_matches('d');
                 if !name.is_empty() && self.lex.sym(name).is_none() && name != "E" {
+                    col_in_word = word.find(name).map_or(0, |b| word[..b].chars().count());
                     why = format!("`{name}` is not a quantity of this network");
                     if let Some(c) = closest(name, names.iter().map(|(n, _)| n.as_str())) {
                         why.push_str(&format!("; did you mean `{c}`?"));
@@ -381,7 +400,7 @@ impl LineReader<'_, '_> {
         }
         out.unreadable.push(Unreadable {
             line: self.line,
-            col: lhs.get(word_start).map_or(1, |p| p.1 + 1),
+            col: lhs.get(word_start).map_or(1, |p| p.1 + 1 + col_in_word),
             text: to_string(trim(line)),
             why,
             how: HOW_QUANTITY.to_string(),

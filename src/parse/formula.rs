@@ -419,35 +419,6 @@ pub(crate) fn literal_unit(text: &str) -> f64 {
     10f64.powi((exponent - decimals).clamp(-300, 300))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::eval_numbers;
-
-    fn ev(t: &str) -> (f64, f64) {
-        eval_numbers(t, &|s| s == "0.4" || s == "0.5")
-            .expect("numbers only")
-            .expect("well formed")
-    }
-
-    #[test]
-    fn numbers_only_right_hand_sides() {
-        let (v, e) = ev("0.74136507 * 0.186815602 * 0.593269992");
-        assert!((v - 0.082167040_4).abs() < 1e-9, "{v}");
-        assert!(e > 0.0 && e < 1e-8, "{e}");
-        let (v, e) = ev("0.4 - 0.5*0.082167041");
-        assert!((v - 0.3589164795).abs() < 1e-12 && e < 1e-9, "{v} {e}");
-        let (v, _) = ev("1/(1+e^-0.3775)");
-        assert!((v - 0.593269992).abs() < 1e-9, "{v}");
-        let (v, _) = ev("0.75(1-0.75)");
-        assert!((v - 0.1875).abs() < 1e-12, "{v}");
-        let (v, _) = ev("sigmoid(0.3775)");
-        assert!((v - 0.593269992).abs() < 1e-9, "{v}");
-        assert!(eval_numbers("w5 - 0.5", &|_| false).is_none());
-        assert!(eval_numbers("0.0822 * * 2", &|_| false).unwrap().is_err());
-        assert!(eval_numbers("(0.7*0.2", &|_| false).unwrap().is_err());
-    }
-}
-
 /// The names of a network as students write them: the canonical names of
 /// [`quantity_names`] and the other notations, and the same names without
 /// their underscores and braces (`outh1`, `w_{5}`, `E_{total}`, `Etotal`),
@@ -578,4 +549,33 @@ impl Resolver for LenientResolver<'_, '_> {
 /// the placeholders `__qK` of partials.
 pub(crate) fn parse_lenient_formula(lex: &Lexicon<'_>, src: &str) -> Result<Expr, Vec<Diagnostic>> {
     parse_expr_with(src, &LenientResolver { lex })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eval_numbers;
+
+    fn ev(t: &str) -> (f64, f64) {
+        eval_numbers(t, &|s| s == "0.4" || s == "0.5")
+            .expect("numbers only")
+            .expect("well formed")
+    }
+
+    #[test]
+    fn numbers_only_right_hand_sides() {
+        let (v, e) = ev("0.74136507 * 0.186815602 * 0.593269992");
+        assert!((v - 0.082167040_4).abs() < 1e-9, "{v}");
+        assert!(e > 0.0 && e < 1e-8, "{e}");
+        let (v, e) = ev("0.4 - 0.5*0.082167041");
+        assert!((v - 0.3589164795).abs() < 1e-12 && e < 1e-9, "{v} {e}");
+        let (v, _) = ev("1/(1+e^-0.3775)");
+        assert!((v - 0.593269992).abs() < 1e-9, "{v}");
+        let (v, _) = ev("0.75(1-0.75)");
+        assert!((v - 0.1875).abs() < 1e-12, "{v}");
+        let (v, _) = ev("sigmoid(0.3775)");
+        assert!((v - 0.593269992).abs() < 1e-9, "{v}");
+        assert!(eval_numbers("w5 - 0.5", &|_| false).is_none());
+        assert!(eval_numbers("0.0822 * * 2", &|_| false).unwrap().is_err());
+        assert!(eval_numbers("(0.7*0.2", &|_| false).unwrap().is_err());
+    }
 }
