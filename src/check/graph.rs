@@ -103,7 +103,14 @@ pub(crate) struct Graph<'n> {
     pub(crate) net: &'n Network,
     pub(crate) variant: Variant,
     shape: Rc<Shape>,
-    pub(super) defs: HashMap<Sym, Expr>,
+    /// The correct definitions, shared by every variant.
+    base: Rc<HashMap<Sym, Expr>>,
+    /// The definitions this variant changes.
+    own: HashMap<Sym, Expr>,
+    /// The local partials of the correct computation, shared by every
+    /// variant for the pairs it does not change.
+    shared_locals: Rc<RefCell<HashMap<(Sym, Sym), Expr>>>,
+    /// The local partials this variant changes.
     locals: RefCell<HashMap<(Sym, Sym), Expr>>,
 }
 
@@ -199,7 +206,9 @@ impl<'n> Graph<'n> {
             net,
             variant: Variant::default(),
             shape,
-            defs: full,
+            base: Rc::new(full),
+            own: HashMap::new(),
+            shared_locals: Rc::new(RefCell::new(HashMap::new())),
             locals: RefCell::new(HashMap::new()),
         };
         if variant_is_default(&variant) {
@@ -211,13 +220,39 @@ impl<'n> Graph<'n> {
 
     /// The same network under another variant, sharing the shape.
     pub(crate) fn with_variant(&self, variant: Variant) -> Graph<'n> {
-        let (_, defs) = definitions(self.net, &variant);
+        let own = changed_definitions(self.net, &variant);
         Graph {
             net: self.net,
             variant,
             shape: Rc::clone(&self.shape),
-            defs,
+            base: Rc::clone(&self.base),
+            own,
+            shared_locals: Rc::clone(&self.shared_locals),
             locals: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The definition of a computed quantity under this variant.
+    pub(crate) fn def(&self, s: Sym) -> Option<&Expr> {
+        self.own.get(&s).or_else(|| self.base.get(&s))
+    }
+
+    /// Whether this variant takes the local partial ∂a/∂p its own way.
+    fn changes_local(&self, a: Sym, p: Sym) -> bool {
+        let v = &self.variant;
+        match (a, p) {
+            (Sym::Out(n), Sym::Net(k)) if self.layer(n) == self.layer(k) => {
+                let li = self.layer(n);
+                flag(&v.out_is_net, li)
+                    || v.act.get(li as usize).copied().unwrap_or_default() != ActMode::Textbook
+            }
+            (Sym::Err(n), Sym::Out(m)) if n == m => {
+                v.deriv_loss.is_some() || v.net_in_loss || v.flipped.contains(&n)
+            }
+            (Sym::Net(n), Sym::Param(_) | Sym::Input(_) | Sym::Const(_)) => {
+                v.net_in_factors || self.own.contains_key(&Sym::Net(n))
+            }
+            _ => self.own.contains_key(&a),
         }
     }
 
@@ -233,7 +268,7 @@ impl<'n> Graph<'n> {
 
     /// Whether `s` is a quantity of the graph (leaf or computed).
     pub(crate) fn contains(&self, s: Sym) -> bool {
-        self.defs.contains_key(&s) || self.shape.leaves.contains(&s)
+        self.base.contains_key(&s) || self.shape.leaves.contains(&s)
     }
 
     /// Whether `a` depends on `b` through the graph (`a ≠ b`).
@@ -275,11 +310,16 @@ impl<'n> Graph<'n> {
 
     /// ∂def(a)/∂p, symbolic, as this variant takes it.
     pub(crate) fn local_expr(&self, a: Sym, p: Sym) -> Expr {
-        if let Some(e) = self.locals.borrow().get(&(a, p)) {
+        let cache = if self.changes_local(a, p) {
+            &self.locals
+        } else {
+            &*self.shared_locals
+        };
+        if let Some(e) = cache.borrow().get(&(a, p)) {
             return e.clone();
         }
         let e = self.build_local(a, p);
-        self.locals.borrow_mut().insert((a, p), e.clone());
+        cache.borrow_mut().insert((a, p), e.clone());
         e
     }
 
@@ -288,8 +328,7 @@ impl<'n> Graph<'n> {
         let v = &self.variant;
         let fns = &net.functions;
         let generic = || {
-            self.defs
-                .get(&a)
+            self.def(a)
                 .map_or(Expr::Num(0.0), |d| differentiate(d, p, fns))
         };
         match (a, p) {
@@ -410,6 +449,32 @@ impl<'n> Graph<'n> {
         }
         true
     }
+}
+
+/// The definitions `variant` changes: the net inputs of layers without
+/// their bias, the outputs of layers taken as net, the errors of another loss.
+fn changed_definitions(net: &Network, variant: &Variant) -> HashMap<Sym, Expr> {
+    let mut own = HashMap::new();
+    for (li, layer) in net.layers.iter().enumerate() {
+        let li = li as u32;
+        if flag(&variant.no_bias, li) {
+            for n in layer.neurons.clone() {
+                own.insert(Sym::Net(n), net_def(net, variant, n));
+            }
+        }
+        if flag(&variant.out_is_net, li) {
+            for n in layer.neurons.clone() {
+                own.insert(Sym::Out(n), Expr::Var(Sym::Net(n)));
+            }
+        }
+    }
+    if let Some(loss) = &variant.value_loss {
+        let count = net.outputs().len();
+        for k in net.outputs() {
+            own.insert(Sym::Err(k), loss_expr(loss, k, count));
+        }
+    }
+    own
 }
 
 /// Whether a variant is the correct computation.

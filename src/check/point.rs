@@ -126,7 +126,7 @@ impl<'g, 'n> Point<'g, 'n> {
                 return (own - m).exp() / sum;
             }
         }
-        match g.defs.get(&s) {
+        match g.def(s) {
             Some(e) => eval(e, &|t| self.value(t), &g.net.functions),
             None => f64::NAN,
         }
