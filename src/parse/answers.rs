@@ -180,6 +180,21 @@ impl LineReader<'_, '_> {
         if norm.is_empty() {
             return;
         }
+        // Several claims on one line: `i1 = 0.05, i2 = 0.10`, `…; …`,
+        // `… and …`.
+        let pieces = split_claims(&norm);
+        if pieces.len() > 1 {
+            for piece in pieces {
+                self.claim(&piece, text, out);
+            }
+            return;
+        }
+        self.claim(&norm, text, out);
+    }
+
+    /// One claim of a normalized line (`text` is the line, for messages).
+    fn claim(&self, norm: &[(char, usize)], text: &[(char, usize)], out: &mut Answers) {
+        let norm = trim(norm).to_vec();
         // Split at `=` outside parentheses; `:=` assigns.
         let mut parts: Vec<Text> = vec![Vec::new()];
         let mut depth = 0i32;
@@ -204,6 +219,7 @@ impl LineReader<'_, '_> {
             self.without_equals(&norm, out);
             return;
         }
+        let _ = &text;
         let lhs = trim(&parts[0]).to_vec();
         let rhs: Vec<Text> = parts[1..].iter().map(|p| trim(p).to_vec()).collect();
         let Some((start, quantity)) = self.left(&lhs) else {
@@ -749,6 +765,57 @@ impl LineReader<'_, '_> {
     }
 }
 
+/// A line of several claims split at `;`, `, ` and ` and ` outside
+/// parentheses, where each piece has its own `=`.
+fn split_claims(t: &[(char, usize)]) -> Vec<Text> {
+    let s: Vec<char> = t.iter().map(|p| p.0).collect();
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut depth = 0i32;
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ';' if depth == 0 => cuts.push((k, k + 1)),
+            ',' if depth == 0 && s.get(k + 1).is_some_and(|c| c.is_whitespace()) => {
+                cuts.push((k, k + 1))
+            }
+            ' ' if depth == 0 => {
+                for word in [" and ", " 그리고 ", " und ", " et "] {
+                    let w: Vec<char> = word.chars().collect();
+                    if s[k..].starts_with(&w) {
+                        cuts.push((k, k + w.len()));
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    if cuts.is_empty() {
+        return vec![t.to_vec()];
+    }
+    let mut pieces: Vec<Text> = Vec::new();
+    let mut start = 0;
+    for (a, b) in cuts {
+        let piece = &t[start..a];
+        let rest = &t[b..];
+        let has_eq = |x: &[(char, usize)]| x.iter().any(|p| p.0 == '=');
+        // Cut only between two claims.
+        let next_end = rest
+            .iter()
+            .position(|p| p.0 == ';' || p.0 == ',')
+            .unwrap_or(rest.len());
+        if has_eq(piece) && has_eq(&rest[..next_end]) {
+            pieces.push(piece.to_vec());
+            start = b;
+        }
+    }
+    pieces.push(t[start..].to_vec());
+    pieces
+}
+
 /// Tokens of a formula, for the rewriting of [`LineReader::prepare_formula`].
 #[derive(Debug, Clone, PartialEq)]
 enum FTok {
@@ -1226,7 +1293,7 @@ fn unicode(t: &[(char, usize)]) -> Text {
             '−' | '–' | '—' | '‐' | '‑' => "-",
             '×' | '·' | '⋅' | '∙' | '∗' => "*",
             '÷' | '∕' => "/",
-            '≈' | '≃' | '≅' | '≒' | '＝' => "=",
+            '≈' | '≃' | '≅' | '≒' | '＝' | '→' | '⇒' | '⟹' => "=",
             '½' => "(1/2)",
             '¼' => "(1/4)",
             '¾' => "(3/4)",
@@ -1540,5 +1607,116 @@ impl QuantityReader<'_> {
             d.message.push_str(&format!("; did you mean `{s}`?"));
         }
         d.with_note(QUANTITY_HELP)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_answers;
+    use crate::check::{Given, Quantity};
+    use crate::expr::Sym;
+
+    fn mazur() -> crate::model::Network {
+        let src = include_str!("../../examples/mazur.nn");
+        crate::parse::parse_network("mazur.nn", src).expect("parses")
+    }
+
+    /// The quantity and the value of the one claim of `line`.
+    fn one(line: &str) -> (Quantity, f64) {
+        let net = mazur();
+        let a = parse_answers(&net, "a.txt", line).expect("text");
+        assert!(a.unreadable.is_empty(), "{line}: {:?}", a.unreadable);
+        assert_eq!(a.claims.len(), 1, "{line}: {:?}", a.claims);
+        let c = &a.claims[0];
+        let v = match &c.given {
+            Given::Number { value, .. } | Given::Arithmetic { value, .. } => *value,
+            Given::Formula(_) => f64::NAN,
+        };
+        (c.quantity, v)
+    }
+
+    fn grad(p: u32) -> Quantity {
+        Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt: Sym::Param(p),
+        }
+    }
+
+    #[test]
+    fn lines_as_students_write_them() {
+        let net_h1 = Quantity::Value(Sym::Net(0));
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        let (q, v) = one("h1의 총 입력: net_h1 = 0,3775");
+        assert_eq!(q, net_h1);
+        close(v, 0.3775);
+        let (q, v) = one("3) ∂E_total/∂w1 = 4,38568×10⁻⁴ (rounded)");
+        assert_eq!(q, grad(0));
+        close(v, 4.38568e-4);
+        let (q, v) =
+            one("$\\frac{\\partial E_{total}}{\\partial w_5} = 0.74137 \\times 0.18682 = 0.1385$");
+        assert_eq!(q, grad(4));
+        close(v, 0.1385);
+        let (q, _) = one("w₅⁺ = 0.3589");
+        assert_eq!(q, Quantity::Updated(4));
+        let (q, _) = one("w7(new) = 0.5113");
+        assert_eq!(q, Quantity::Updated(6));
+        let (q, _) = one("w1 := 0.1498");
+        assert_eq!(q, Quantity::Updated(0));
+        let (q, _) = one("σ'(net_o1) = 0.1868");
+        assert_eq!(
+            q,
+            Quantity::Partial {
+                of: Sym::Out(2),
+                wrt: Sym::Net(2)
+            }
+        );
+        let (q, v) = one("- E_o1 = ½(0.01 − 0.75136507)² ✓");
+        assert_eq!(q, Quantity::Value(Sym::Err(2)));
+        close(v, 0.5 * (0.01f64 - 0.75136507).powi(2));
+        let (_, v) = one("out_h1 = 1/(1+e^-0.3775)");
+        close(v, 1.0 / (1.0 + (-0.3775f64).exp()));
+        let (_, v) = one("dout_o1/dnet_o1 = 0.75(1−0.75)");
+        close(v, 0.1875);
+    }
+
+    #[test]
+    fn ambiguous_names_say_how_they_were_read() {
+        let net = mazur();
+        let a = parse_answers(&net, "a.txt", "δ1 = 0.1385\n").expect("text");
+        let c = &a.claims[0];
+        assert_eq!(
+            c.quantity,
+            Quantity::Partial {
+                of: Sym::ErrTotal,
+                wrt: Sym::Net(2)
+            }
+        );
+        assert!(c.note.as_deref().unwrap().contains("δ_o1"), "{:?}", c.note);
+    }
+
+    #[test]
+    fn several_claims_on_a_line_and_text_around() {
+        let net = mazur();
+        let a = parse_answers(
+            &net,
+            "a.txt",
+            "Inputs: i1 = 0.05, i2 = 0.10\nForward pass:\n\nnet_h1 = 0.3775; out_h1 = 0.5933 // ok\n",
+        )
+        .expect("text");
+        let lines: Vec<usize> = a.claims.iter().map(|c| c.line).collect();
+        assert_eq!(lines, [1, 1, 4, 4]);
+        assert!(a.unreadable.is_empty());
+    }
+
+    #[test]
+    fn unreadable_lines_are_located() {
+        let net = mazur();
+        let a = parse_answers(&net, "a.txt", "net_h1 = 0.3775\ndE_total/dw5 = (0.7*0.2\n")
+            .expect("text");
+        assert_eq!(a.claims.len(), 1);
+        let u = &a.unreadable[0];
+        assert_eq!((u.line, u.col), (2, 16));
+        assert!(u.why.contains("not closed"), "{}", u.why);
+        assert!(parse_answers(&net, "a.txt", "a\0b").is_err());
     }
 }
