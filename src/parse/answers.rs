@@ -221,7 +221,11 @@ impl LineReader<'_, '_> {
         }
         let _ = &text;
         let lhs = trim(&parts[0]).to_vec();
-        let rhs: Vec<Text> = parts[1..].iter().map(|p| trim(p).to_vec()).collect();
+        let mut rhs: Vec<Text> = parts[1..].iter().map(|p| trim(p).to_vec()).collect();
+        // `q = a = b =`: a chain left open ends at its last value.
+        while rhs.len() > 1 && rhs.last().is_some_and(|r| strip_junk(r).is_empty()) {
+            rhs.pop();
+        }
         let Some((start, quantity)) = self.left(&lhs) else {
             self.unknown_quantity(&lhs, &rhs, text, out);
             return;
@@ -690,7 +694,8 @@ impl LineReader<'_, '_> {
                 };
                 let t_value = matches!(t, FTok::Num(_) | FTok::Ident(_) | FTok::Op('('));
                 let num_after_ident = matches!((p, t), (FTok::Ident(_), FTok::Num(_)));
-                if p_value && t_value && !num_after_ident {
+                let two_numbers = matches!((p, t), (FTok::Num(_), FTok::Num(_)));
+                if p_value && t_value && !num_after_ident && !two_numbers {
                     text.push('*');
                 }
             }

@@ -286,10 +286,13 @@ impl Arith<'_> {
             } else if self.eat('/') {
                 let b = self.unary()?;
                 a = div(a, b);
-            } else if matches!(
-                self.peek(),
-                Some(Tok::Op('(') | Tok::Num(_) | Tok::Ident(_))
-            ) {
+            } else if matches!(self.peek(), Some(Tok::Op('(') | Tok::Ident(_)))
+                || (matches!(self.peek(), Some(Tok::Num(_)))
+                    && matches!(
+                        self.tokens.get(self.pos.wrapping_sub(1)),
+                        Some(Tok::Op(')'))
+                    ))
+            {
                 // Implied multiplication: 0.75(1 - 0.75).
                 let b = self.unary()?;
                 a = mul(a, b);
