@@ -16,8 +16,9 @@
 //! steps can be recomputed from the student's own earlier numbers.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
+
+use super::point::HashMap;
 
 use crate::diff::{activation_derivative, differentiate, loss_expr, softmax_derivative};
 use crate::expr::{self, BinOp, Builtin, Expr, Func, Sym};
@@ -92,9 +93,15 @@ struct Shape {
     leaves: Vec<Sym>,
     parents: HashMap<Sym, Vec<Sym>>,
     children: HashMap<Sym, Vec<Sym>>,
-    ancestors: HashMap<Sym, BTreeSet<Sym>>,
+    /// Symbols as dense indices.
+    index: SymIndex,
+    /// By the index of a computed quantity: its ancestors, as a bit set
+    /// of indices.
+    ancestors: Vec<Option<Vec<u64>>>,
     /// By param: the first layer whose net inputs use it.
     first_layer: Vec<Option<u32>>,
+    /// The network's own values of the leaves.
+    actual: Rc<HashMap<Sym, f64>>,
 }
 
 /// The quantities of a network under one variant: definitions, parents,
@@ -117,7 +124,7 @@ pub(crate) struct Graph<'n> {
 /// The definitions of every computed quantity under `variant`, in order.
 fn definitions(net: &Network, variant: &Variant) -> (Vec<Sym>, HashMap<Sym, Expr>) {
     let mut nodes = Vec::new();
-    let mut defs = HashMap::new();
+    let mut defs = HashMap::default();
     for (li, layer) in net.layers.iter().enumerate() {
         let li = li as u32;
         for n in layer.neurons.clone() {
@@ -164,21 +171,29 @@ impl<'n> Graph<'n> {
         // The shape is that of the correct computation, which has every term.
         let (nodes, full) = definitions(net, &Variant::default());
 
-        let mut parents = HashMap::new();
-        let mut children: HashMap<Sym, Vec<Sym>> = HashMap::new();
-        let mut ancestors: HashMap<Sym, BTreeSet<Sym>> = HashMap::new();
+        let mut parents = HashMap::default();
+        let mut children: HashMap<Sym, Vec<Sym>> = HashMap::default();
+        let index = SymIndex::new(net);
+        let words = index.len().div_ceil(64);
+        let mut ancestors: Vec<Option<Vec<u64>>> = vec![None; index.len()];
         for &node in &nodes {
             let mut ps = Vec::new();
             syms_deep(&full[&node], &net.functions, &mut ps, 0);
-            let mut anc = BTreeSet::new();
+            let mut anc = vec![0u64; words];
             for &p in &ps {
                 children.entry(p).or_default().push(node);
-                anc.insert(p);
-                if let Some(a) = ancestors.get(&p) {
-                    anc.extend(a.iter().copied());
+                if let Some(i) = index.of(p) {
+                    anc[i / 64] |= 1 << (i % 64);
+                    if let Some(Some(a)) = ancestors.get(i) {
+                        for (w, x) in anc.iter_mut().zip(a) {
+                            *w |= x;
+                        }
+                    }
                 }
             }
-            ancestors.insert(node, anc);
+            if let Some(i) = index.of(node) {
+                ancestors[i] = Some(anc);
+            }
             parents.insert(node, ps);
         }
 
@@ -195,10 +210,18 @@ impl<'n> Graph<'n> {
                 }
             }
         }
+        let actual = Rc::new(
+            leaves
+                .iter()
+                .map(|&s| (s, net.fixed_value(s).unwrap_or(f64::NAN)))
+                .collect(),
+        );
         let shape = Rc::new(Shape {
+            actual,
             leaves,
             parents,
             children,
+            index,
             ancestors,
             first_layer,
         });
@@ -207,9 +230,9 @@ impl<'n> Graph<'n> {
             variant: Variant::default(),
             shape,
             base: Rc::new(full),
-            own: HashMap::new(),
-            shared_locals: Rc::new(RefCell::new(HashMap::new())),
-            locals: RefCell::new(HashMap::new()),
+            own: HashMap::default(),
+            shared_locals: Rc::new(RefCell::new(HashMap::default())),
+            locals: RefCell::new(HashMap::default()),
         };
         if variant_is_default(&variant) {
             graph
@@ -228,7 +251,7 @@ impl<'n> Graph<'n> {
             base: Rc::clone(&self.base),
             own,
             shared_locals: Rc::clone(&self.shared_locals),
-            locals: RefCell::new(HashMap::new()),
+            locals: RefCell::new(HashMap::default()),
         }
     }
 
@@ -256,6 +279,11 @@ impl<'n> Graph<'n> {
         }
     }
 
+    /// The network's own values of the leaves.
+    pub(crate) fn actual_leaves(&self) -> Rc<HashMap<Sym, f64>> {
+        Rc::clone(&self.shape.actual)
+    }
+
     /// The first layer whose net inputs use param `q`.
     pub(crate) fn first_layer(&self, q: u32) -> Option<u32> {
         self.shape.first_layer.get(q as usize).copied().flatten()
@@ -273,16 +301,29 @@ impl<'n> Graph<'n> {
 
     /// Whether `a` depends on `b` through the graph (`a ≠ b`).
     pub(crate) fn depends(&self, a: Sym, b: Sym) -> bool {
-        self.shape.ancestors.get(&a).is_some_and(|s| s.contains(&b))
+        let shape = &*self.shape;
+        let (Some(i), Some(j)) = (shape.index.of(a), shape.index.of(b)) else {
+            return false;
+        };
+        match &shape.ancestors[i] {
+            Some(bits) => bits[j / 64] & (1 << (j % 64)) != 0,
+            None => false,
+        }
     }
 
     /// The leaves `s` is computed from (itself, for a leaf).
     pub(crate) fn leaves_of(&self, s: Sym) -> Vec<Sym> {
-        match self.shape.ancestors.get(&s) {
-            Some(anc) => anc
-                .iter()
-                .copied()
-                .filter(|a| self.shape.leaves.contains(a))
+        let shape = &*self.shape;
+        match shape.index.of(s).and_then(|i| shape.ancestors[i].as_ref()) {
+            Some(bits) => (0..shape.index.len())
+                .filter(|j| bits[j / 64] & (1 << (j % 64)) != 0)
+                .map(|j| shape.index.sym(j))
+                .filter(|a| {
+                    matches!(
+                        a,
+                        Sym::Input(_) | Sym::Param(_) | Sym::Const(_) | Sym::Target(_)
+                    )
+                })
                 .collect(),
             None => vec![s],
         }
@@ -454,7 +495,7 @@ impl<'n> Graph<'n> {
 /// The definitions `variant` changes: the net inputs of layers without
 /// their bias, the outputs of layers taken as net, the errors of another loss.
 fn changed_definitions(net: &Network, variant: &Variant) -> HashMap<Sym, Expr> {
-    let mut own = HashMap::new();
+    let mut own = HashMap::default();
     for (li, layer) in net.layers.iter().enumerate() {
         let li = li as u32;
         if flag(&variant.no_bias, li) {
@@ -475,6 +516,70 @@ fn changed_definitions(net: &Network, variant: &Variant) -> HashMap<Sym, Expr> {
         }
     }
     own
+}
+
+/// Symbols of a network as dense indices: inputs, params, consts, targets
+/// (by neuron), net inputs, outputs, errors (by neuron), E_total.
+#[derive(Debug, Clone, Copy)]
+struct SymIndex {
+    inputs: usize,
+    params: usize,
+    consts: usize,
+    neurons: usize,
+}
+
+impl SymIndex {
+    fn new(net: &Network) -> SymIndex {
+        SymIndex {
+            inputs: net.inputs.len(),
+            params: net.params.len(),
+            consts: net.consts.len(),
+            neurons: net.neurons.len(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.inputs + self.params + self.consts + 4 * self.neurons + 1
+    }
+
+    fn of(&self, s: Sym) -> Option<usize> {
+        let (base, i, count) = match s {
+            Sym::Input(i) => (0, i as usize, self.inputs),
+            Sym::Param(i) => (self.inputs, i as usize, self.params),
+            Sym::Const(i) => (self.inputs + self.params, i as usize, self.consts),
+            Sym::Target(n) => (self.leaf_end(), n as usize, self.neurons),
+            Sym::Net(n) => (self.leaf_end() + self.neurons, n as usize, self.neurons),
+            Sym::Out(n) => (self.leaf_end() + 2 * self.neurons, n as usize, self.neurons),
+            Sym::Err(n) => (self.leaf_end() + 3 * self.neurons, n as usize, self.neurons),
+            Sym::ErrTotal => (self.leaf_end() + 4 * self.neurons, 0, 1),
+            _ => return None,
+        };
+        (i < count).then_some(base + i)
+    }
+
+    fn leaf_end(&self) -> usize {
+        self.inputs + self.params + self.consts
+    }
+
+    fn sym(&self, j: usize) -> Sym {
+        let n = self.neurons;
+        let mut k = j;
+        for (count, make) in [
+            (self.inputs, Sym::Input as fn(u32) -> Sym),
+            (self.params, Sym::Param),
+            (self.consts, Sym::Const),
+            (n, Sym::Target),
+            (n, Sym::Net),
+            (n, Sym::Out),
+            (n, Sym::Err),
+        ] {
+            if k < count {
+                return make(k as u32);
+            }
+            k -= count;
+        }
+        Sym::ErrTotal
+    }
 }
 
 /// Whether a variant is the correct computation.

@@ -434,6 +434,10 @@ struct Checker<'c, 'n> {
     candidate_random: Vec<OnceCell<Vec<Point<'c, 'n>>>>,
 }
 
+/// Above this many inputs, params, consts and targets, a wrong formula's
+/// names are not tested one by one for whether the quantity depends on them.
+const MANY_LEAVES: usize = 64;
+
 /// Above this many layers, a mistake made in one layer only is tried on
 /// the claims about that layer and its neighbours (and the last layer).
 const MANY_LAYERS: usize = 8;
@@ -796,7 +800,9 @@ impl<'c, 'n> Checker<'c, 'n> {
         let q = claims[i].quantity;
         let distinct = |v: f64| v.is_finite() && !m.same(v, expected, false);
         let fits = |v: f64| m.agrees(v) && distinct(v);
-        let prior = self.earlier_values(claims, given_values, i);
+        let mut prior = self.earlier_values(claims, given_values, i);
+        // Only what the claim is computed from can carry into it.
+        prior.retain(|pq, _| self.influences(*pq, q));
         // Any earlier value that is not the exact one can carry forward.
         let carries = prior.iter().any(|(pq, (v, _))| {
             let exact = self.actual.quantity(*pq);
@@ -1090,7 +1096,7 @@ impl<'c, 'n> Checker<'c, 'n> {
         let with_all = sign * self.with_prior(g, prior, route).quantity(q);
         let mut breaks = None;
         let mut changed = None;
-        for (line, pq) in lines {
+        for (line, pq) in lines.into_iter().take(32) {
             let mut fewer = prior.clone();
             fewer.remove(&pq);
             let r = sign * self.with_prior(g, &fewer, route).quantity(q);
@@ -1214,7 +1220,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                 moved.insert(leaf, x + 0.1 * (x.abs() + 0.1));
                 let other = Point::at(self.exact, moved).quantity(q);
                 let differs = match (base.is_finite(), other.is_finite()) {
-                    (true, true) => (base - other).abs() > 1e-12 * base.abs().max(1e-9),
+                    (true, true) => (base - other).abs() > 1e-9 * base.abs().max(other.abs()),
                     (a, b) => a != b,
                 };
                 if differs {
@@ -1234,7 +1240,8 @@ impl<'c, 'n> Checker<'c, 'n> {
                 syms.push(s)
             }
         });
-        if syms.is_empty() {
+        // Moving each leaf in turn is too costly for a large network.
+        if syms.is_empty() || self.exact.leaves().len() > MANY_LEAVES {
             return Vec::new();
         }
         let dep = self.dependent_leaves(q);
