@@ -68,6 +68,23 @@ fn answers(net_src: &str, layers: usize, bytes: usize) -> String {
     out
 }
 
+/// About `bytes` of wrong claims in every layer: gradients, updates,
+/// formulas and chains, each one diagnosed against every known mistake and
+/// the student's own earlier values.
+fn wrong_answers(layers: usize, bytes: usize) -> String {
+    let mut out = String::new();
+    let mut k = 0usize;
+    while out.len() < bytes {
+        let l = k % layers + 1;
+        let prev = l.saturating_sub(1).max(1);
+        out += &format!("dE_total/dw{l} = 1.2345\nw{l}+ = 0.1\n");
+        out += &format!("dE_total/dnet_n{l} = out_n{l}*(1-out_n{l})\n");
+        out += &format!("net_n{l} = w{l}*out_n{prev} + b{l} = 0.77\n");
+        k += 1;
+    }
+    out
+}
+
 /// Median wall seconds of three runs, and peak resident memory in MiB.
 fn measure(args: &[&str]) -> (f64, Option<f64>) {
     let bin = env!("CARGO_BIN_EXE_chainrule");
@@ -127,6 +144,24 @@ fn main() {
         "check: {} B of answers ({} lines), {layers} one-neuron layers: {secs:.3} s, {}",
         text.len(),
         text.lines().count(),
+        mem.map_or("memory not measured".to_string(), |m| format!(
+            "{m:.1} MiB peak"
+        ))
+    );
+    let wrong = wrong_answers(layers, 10 * 1024);
+    let hard = dir.join("wrong.txt");
+    std::fs::write(&hard, &wrong).expect("write");
+    let (secs, mem) = measure(&[
+        "check",
+        net.to_str().unwrap(),
+        hard.to_str().unwrap(),
+        "-f",
+        "json",
+    ]);
+    println!(
+        "check: {} B of wrong answers ({} lines), {layers} one-neuron layers: {secs:.3} s, {}",
+        wrong.len(),
+        wrong.lines().count(),
         mem.map_or("memory not measured".to_string(), |m| format!(
             "{m:.1} MiB peak"
         ))

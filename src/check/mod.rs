@@ -888,8 +888,10 @@ impl<'c, 'n> Checker<'c, 'n> {
         let others = self.other_values(q);
         for (j, (_, _, value)) in others.iter().enumerate() {
             if fits_mistake(*value) {
+                // A copied or added value does not depend on the student's
+                // earlier values: it fits either way.
                 let pick = Pick {
-                    group: if carries { 1 } else { 0 },
+                    group: 0,
                     rank: 1,
                     distance: m.distance(*value),
                     candidate: self.candidates.len() + j,
@@ -1128,10 +1130,9 @@ impl<'c, 'n> Checker<'c, 'n> {
         let reaches = |s: Sym, t: Sym| s == t || g.depends(t, s);
         match (pq, q) {
             (Quantity::Value(s), Quantity::Value(t)) => s != t && reaches(s, t),
-            (Quantity::Value(s), Quantity::Partial { of, wrt }) => {
-                reaches(s, of) && !reaches(s, wrt)
-                    || (s != wrt && reaches(wrt, s) && reaches(s, of))
-            }
+            // The local partials along the paths are taken at the values of
+            // `of`'s ancestors.
+            (Quantity::Value(s), Quantity::Partial { of, .. }) => reaches(s, of),
             (Quantity::Partial { wrt: b, .. }, Quantity::Updated(p)) => reaches(Sym::Param(p), b),
             (Quantity::Value(_), Quantity::Updated(_)) => true,
             (Quantity::Value(_) | Quantity::Partial { .. }, Quantity::After(_)) => true,
