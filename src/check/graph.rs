@@ -116,9 +116,9 @@ pub(crate) struct Graph<'n> {
     own: HashMap<Sym, Expr>,
     /// The local partials of the correct computation, shared by every
     /// variant for the pairs it does not change.
-    shared_locals: Rc<RefCell<HashMap<(Sym, Sym), Expr>>>,
+    shared_locals: Rc<RefCell<HashMap<(Sym, Sym), Rc<Expr>>>>,
     /// The local partials this variant changes.
-    locals: RefCell<HashMap<(Sym, Sym), Expr>>,
+    locals: RefCell<HashMap<(Sym, Sym), Rc<Expr>>>,
 }
 
 /// The definitions of every computed quantity under `variant`, in order.
@@ -350,17 +350,17 @@ impl<'n> Graph<'n> {
     }
 
     /// ∂def(a)/∂p, symbolic, as this variant takes it.
-    pub(crate) fn local_expr(&self, a: Sym, p: Sym) -> Expr {
+    pub(crate) fn local_expr(&self, a: Sym, p: Sym) -> Rc<Expr> {
         let cache = if self.changes_local(a, p) {
             &self.locals
         } else {
             &*self.shared_locals
         };
         if let Some(e) = cache.borrow().get(&(a, p)) {
-            return e.clone();
+            return Rc::clone(e);
         }
-        let e = self.build_local(a, p);
-        cache.borrow_mut().insert((a, p), e.clone());
+        let e = Rc::new(self.build_local(a, p));
+        cache.borrow_mut().insert((a, p), Rc::clone(&e));
         e
     }
 
@@ -442,7 +442,11 @@ impl<'n> Graph<'n> {
             let mut factors = Vec::new();
             let mut negative = false;
             for w in p.windows(2) {
-                flatten_product(self.local_expr(w[0], w[1]), &mut negative, &mut factors);
+                flatten_product(
+                    (*self.local_expr(w[0], w[1])).clone(),
+                    &mut negative,
+                    &mut factors,
+                );
             }
             if factors.iter().any(|f| f.as_num() == Some(0.0)) {
                 continue;
