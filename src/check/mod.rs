@@ -625,7 +625,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                 }
                 if m.agrees(expected) {
                     v.ok = Some(true);
-                    v.message = self.right_message(q, &m, expected);
+                    v.message = self.right_message(q, &m, expected, &claim.given_text);
                     return finish(v);
                 }
                 let found = self.diagnose_number(claims, given_values, earlier, i, &m, expected);
@@ -675,7 +675,7 @@ impl<'c, 'n> Checker<'c, 'n> {
 
     /// `right`, or `right; give more digits` when a known mistake gives a
     /// number that rounds to the same digits.
-    fn right_message(&self, q: Quantity, m: &Matcher, expected: f64) -> String {
+    fn right_message(&self, q: Quantity, m: &Matcher, expected: f64, written: &str) -> String {
         let coarse = m.tolerance.is_none()
             && matches!(m.precision, Precision::Places { significant, .. } if significant <= 2);
         if coarse {
@@ -692,9 +692,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                     && (value - expected).abs() > 1e-12 * expected.abs().max(1e-300)
                     && m.agrees(value)
                 {
-                    let neuron = c.neuron.map(|n| self.net.neurons[n as usize].name.as_str());
-                    let what = words::mistake(c.mistake, neuron);
-                    return words::more_digits(&what, &self.fmt(value));
+                    return words::more_digits(c.mistake.code(), &self.fmt(value), written);
                 }
             }
         }

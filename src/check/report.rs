@@ -45,7 +45,7 @@ pub fn render_text(report: &Report, colour: bool) -> String {
                 v.line, v.written, v.given
             ));
         }
-        if v.ok != Some(true) {
+        if v.ok != Some(true) || v.message != words::RIGHT {
             out.push_str(" — ");
             out.push_str(&v.message);
         }

@@ -120,8 +120,8 @@ pub(crate) fn arithmetic(link: &str, value: &str, next: &str) -> String {
 }
 
 /// A right number too short to tell the answer from a known mistake.
-pub(crate) fn more_digits(mistake: &str, value: &str) -> String {
-    format!("right; give more digits: {mistake} gives {value}, which rounds the same")
+pub(crate) fn more_digits(code: &str, value: &str, written: &str) -> String {
+    format!("right; give more digits: the mistake `{code}` gives {value}, which also rounds to {written}")
 }
 
 /// A line that cannot be read.
