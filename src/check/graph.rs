@@ -116,10 +116,13 @@ pub(crate) struct Graph<'n> {
     own: HashMap<Sym, Expr>,
     /// The local partials of the correct computation, shared by every
     /// variant for the pairs it does not change.
-    shared_locals: Rc<RefCell<HashMap<(Sym, Sym), Rc<Expr>>>>,
+    shared_locals: Rc<Locals>,
     /// The local partials this variant changes.
-    locals: RefCell<HashMap<(Sym, Sym), Rc<Expr>>>,
+    locals: Locals,
 }
+
+/// Local partials ∂a/∂p by (a, p), built on demand.
+type Locals = RefCell<HashMap<(Sym, Sym), Rc<Expr>>>;
 
 /// The definitions of every computed quantity under `variant`, in order.
 fn definitions(net: &Network, variant: &Variant) -> (Vec<Sym>, HashMap<Sym, Expr>) {
