@@ -496,7 +496,18 @@ impl LineReader<'_, '_> {
         if s.contains(['/', '∂', '(', ' ', '+', '\'', '^', '*', '=']) {
             return None;
         }
-        self.lex.sym(s).and_then(|sym| q(Quantity::Value(sym)))
+        let sym = self.lex.sym(s)?;
+        // A neuron's bare name is its output; say so.
+        let note = match sym {
+            Sym::Out(n) if self.lex.neuron(s) == Some(n) => {
+                let name = &self.lex.net().neurons[n as usize].name;
+                Some(format!(
+                    "`{s}` read as out_{name}; write net_{name} for its net input"
+                ))
+            }
+            _ => None,
+        };
+        Some(Lhs::Quantity(Quantity::Value(sym), note))
     }
 
     /// `δ_o1`, `δo1`, `delta o1`, `delta_o1`; `δ1` read as the output
