@@ -879,3 +879,161 @@ fn the_corpus_is_marked_as_a_teacher_marks_it() {
     assert!(pct(named_agree, named) >= 85.0, "named mistakes");
     assert!(pct(carried_agree, carried) >= 90.0, "carried forward");
 }
+
+#[test]
+fn updated_params_written_as_they_were_are_not_updated() {
+    let c = Classic::new();
+    // ∂E_total/∂b1 = Σ_h δ_h; b1⁺ = 0.35 − 0.5·that ≈ 0.3406.
+    let d_out_h = [0, 1].map(|h| c.delta_o[0] * c.w[5 + h] + c.delta_o[1] * c.w[7 + h]);
+    let delta_h = [0, 1].map(|h| d_out_h[h] * c.out_h[h] * (1.0 - c.out_h[h]));
+    let b1_new = c.b1 - c.eta * (delta_h[0] + delta_h[1]);
+    assert_eq!(dec(b1_new, 4), "0.3406");
+    let w1_new = c.w[1] - c.eta * c.d_w1_with(c.w[5], c.w[7]);
+    let v = judge(
+        MAZUR,
+        &format!(
+            "b1+ = 0.35\nw1+ = 0.15\nw1+ = {}\nb1+ = {}\n",
+            dec(w1_new, 4),
+            dec(b1_new, 4)
+        ),
+        1,
+    );
+    diagnosed(&v, 1, "not_updated");
+    diagnosed(&v, 2, "not_updated");
+    let msg = claim(&v, 2)["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("4 decimals ({})", dec(w1_new, 4))),
+        "{msg}"
+    );
+    assert_eq!(claim(&v, 3)["ok"], true);
+    assert_eq!(claim(&v, 4)["ok"], true);
+}
+
+#[test]
+fn new_diagnoses_on_the_classic_numbers() {
+    let c = Classic::new();
+    let d_out_o1 = c.out_o[0] - c.t[0];
+    let act_o1 = c.out_o[0] * (1.0 - c.out_o[0]);
+    let answers = format!(
+        "dE_total/dw5 = {}\ndE_total/dw5 = {}\nout_h1 = {}\ndE_total/dw6 = {}\ndE_total/dw5 = {} * {} * {} = 0.0901\n",
+        // out where out(1 − out) belongs
+        dec(d_out_o1 * c.out_o[0] * c.out_h[0], 6),
+        // the chain's factors added
+        dec(d_out_o1 + act_o1 + c.out_h[0], 6),
+        // h2's output for h1's
+        dec(c.out_h[1], 6),
+        // w5's gradient for w6's
+        dec(c.d_w5(), 6),
+        dec(d_out_o1, 6),
+        dec(act_o1, 6),
+        dec(c.out_h[0], 6),
+    );
+    let v = judge(MAZUR, &answers, 1);
+    diagnosed(&v, 1, "out_for_derivative");
+    diagnosed(&v, 2, "added_factors");
+    diagnosed(&v, 3, "wrong_neuron");
+    diagnosed(&v, 4, "wrong_neuron");
+    assert!(claim(&v, 4)["message"]
+        .as_str()
+        .unwrap()
+        .contains("dE_total/dw5"));
+    diagnosed(&v, 5, "arithmetic");
+}
+
+#[test]
+fn a_batch_is_judged_against_its_combined_quantities() {
+    // XOR: four samples, E_total the mean of their errors.
+    let w = [0.5, 0.9, -0.7, -0.4, 0.3, -0.6];
+    let b = [-0.2, 0.6, 0.1];
+    let rows = [
+        ([0.0, 0.0], 0.0),
+        ([0.0, 1.0], 1.0),
+        ([1.0, 0.0], 1.0),
+        ([1.0, 1.0], 0.0),
+    ];
+    let mut errors = Vec::new();
+    let mut grad_w5 = Vec::new();
+    for (x, t) in rows {
+        let h1 = sigmoid(w[0] * x[0] + w[1] * x[1] + b[0]);
+        let h2 = sigmoid(w[2] * x[0] + w[3] * x[1] + b[1]);
+        let o = sigmoid(w[4] * h1 + w[5] * h2 + b[2]);
+        errors.push(0.5 * (t - o) * (t - o));
+        grad_w5.push((o - t) * o * (1.0 - o) * h1);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let e = mean(&errors);
+    let g = mean(&grad_w5);
+    let answers = format!(
+        "Sample 2\nE_total = {}\nCombined\nE_total = {}\ndE_total/dw5 = {}\nw5+ = {}\nE_total = {}\n",
+        dec(errors[1], 6),
+        dec(e, 6),
+        dec(g, 8),
+        dec(0.3 - g, 6),
+        dec(errors.iter().sum::<f64>(), 6),
+    );
+    let r = Test::new()
+        .args(["check", "examples/xor.nn", "-", "-f", "json"])
+        .stdin(&answers)
+        .status(1);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    for line in [2, 4, 5, 6] {
+        assert_eq!(claim(&v, line)["ok"], true, "{:#}", claim(&v, line));
+    }
+    assert_eq!(claim(&v, 7)["ok"], false);
+    assert!(claim(&v, 7)["message"]
+        .as_str()
+        .unwrap()
+        .contains("the sum over the samples"));
+    // --sample keeps judging one sample.
+    let r = Test::new()
+        .args([
+            "check",
+            "examples/xor.nn",
+            "-",
+            "--sample",
+            "2",
+            "-f",
+            "json",
+        ])
+        .stdin(&format!("E_total = {}\n", dec(errors[1], 6)))
+        .status(0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(claim(&v, 1)["ok"], true);
+}
+
+#[test]
+fn a_hidden_gradient_sums_over_the_next_hidden_layer() {
+    // tests/check/deep.nn, by hand: x = (0.5, 0.2), layers h, g, o.
+    let s = sigmoid;
+    let h = [
+        s(0.1 * 0.5 + 0.4 * 0.2 + 0.1),
+        s(-0.3 * 0.5 + 0.2 * 0.2 + 0.1),
+    ];
+    let g = [
+        s(0.6 * h[0] - 0.1 * h[1] + 0.2),
+        s(0.3 * h[0] + 0.8 * h[1] + 0.2),
+    ];
+    let o = s(0.7 * g[0] - 0.5 * g[1] + 0.3);
+    let delta_o = (o - 1.0) * o * (1.0 - o);
+    let delta_g = [
+        delta_o * 0.7 * g[0] * (1.0 - g[0]),
+        delta_o * -0.5 * g[1] * (1.0 - g[1]),
+    ];
+    let right = delta_g[0] * 0.6 + delta_g[1] * 0.3;
+    let via_g1 = delta_g[0] * 0.6;
+    let v = judge(
+        "tests/check/deep.nn",
+        &format!(
+            "dE_total/dout_h1 = {}\ndE_total/dout_h1 = {}\n",
+            dec(right, 8),
+            dec(via_g1, 8)
+        ),
+        1,
+    );
+    assert_eq!(claim(&v, 1)["ok"], true);
+    diagnosed(&v, 2, "single_output_sum");
+    assert!(claim(&v, 2)["message"]
+        .as_str()
+        .unwrap()
+        .contains("through g1 only"));
+}
