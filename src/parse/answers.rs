@@ -135,8 +135,9 @@ struct LineReader<'a, 'n> {
 /// What the left-hand side of a claim is.
 enum Lhs {
     Quantity(Quantity, Option<String>),
-    /// The learning rate (`η = 0.5`): given, not claimed.
-    Rate,
+    /// A setting of the exercise (`η = 0.5`, `epoch = 1`): given, not
+    /// claimed.
+    Setting,
 }
 
 impl LineReader<'_, '_> {
@@ -231,7 +232,7 @@ impl LineReader<'_, '_> {
             return;
         };
         let (mut quantity, note) = match quantity {
-            Lhs::Rate => return,
+            Lhs::Setting => return,
             Lhs::Quantity(q, n) => (q, n),
         };
         let written = to_string(trim(&lhs[start..]))
@@ -443,11 +444,27 @@ impl LineReader<'_, '_> {
         if s.is_empty() || s.chars().count() > 60 {
             return None;
         }
-        if matches!(s, "η" | "eta" | "lr" | "rate" | "learning rate" | "alpha") {
-            return Some(Lhs::Rate);
-        }
         if let Some(q) = self.canon_plain(s) {
             return Some(q);
+        }
+        let lower = s.to_lowercase();
+        if matches!(
+            lower.as_str(),
+            "η" | "eta"
+                | "lr"
+                | "rate"
+                | "learning rate"
+                | "alpha"
+                | "epoch"
+                | "epochs"
+                | "step"
+                | "iteration"
+                | "iter"
+                | "batch size"
+                | "n"
+                | "t"
+        ) {
+            return Some(Lhs::Setting);
         }
         // After the update.
         for suffix in [
