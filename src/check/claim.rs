@@ -145,7 +145,8 @@ pub struct Answers {
 pub struct Claim {
     /// Its line, counted from 1.
     pub line: usize,
-    /// Where the quantity is written.
+    /// Where the quantity is written: columns (in characters, from 0) of
+    /// its line.
     pub quantity_span: Span,
     /// What the claim is about.
     pub quantity: Quantity,

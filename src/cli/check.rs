@@ -72,7 +72,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     }
     // A network whose solution is not a number cannot be checked against.
     derive(&net, Options::default()).map_err(|e| eval_failure(&src, e))?;
-    let answers = read_source(&args.answers)?;
+    let answers = read_answers(&args.answers)?;
     let parsed = parse_answers(&net, &answers.name, &answers.text)?;
     let opts = check::Options {
         tolerance: args.tolerance,
@@ -92,6 +92,41 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     } else {
         1
     })
+}
+
+/// Reads an answers file: UTF-8 (with or without a byte-order mark), or
+/// UTF-16 with its byte-order mark, as a notebook or a word processor on
+/// some systems saves it. Anything else is refused as not text.
+fn read_answers(path: &Path) -> Result<super::Source, Failure> {
+    let utf16 = |bytes: &[u8], little: bool| -> Option<String> {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| {
+                if little {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        (bytes.len() % 2 == 0).then(|| String::from_utf16(&units).ok())?
+    };
+    if path != Path::new("-") {
+        if let Ok(bytes) = std::fs::read(path) {
+            let decoded = match bytes.as_slice() {
+                [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+                [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+                _ => None,
+            };
+            if let Some(text) = decoded {
+                return Ok(super::Source {
+                    name: path.display().to_string(),
+                    text,
+                });
+            }
+        }
+    }
+    read_source(path)
 }
 
 /// Colour on a terminal, unless `NO_COLOR` is set (https://no-color.org).

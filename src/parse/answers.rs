@@ -49,6 +49,8 @@ pub fn parse_answers(net: &Network, file: &str, src: &str) -> Result<Answers, Di
     }
     let lex = Lexicon::new(net);
     let mut answers = Answers::default();
+    // A byte-order mark is not part of the first line.
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let mut sample = None;
     for (index, raw) in src.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);

@@ -1037,3 +1037,25 @@ fn a_hidden_gradient_sums_over_the_next_hidden_layer() {
         .unwrap()
         .contains("through g1 only"));
 }
+
+#[test]
+fn answers_saved_as_utf16_or_with_a_byte_order_mark_are_read() {
+    let dir = std::env::temp_dir().join(format!("chainrule-check-enc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = "net_h1 = 0.3775\n총 오차 E_total = 0.2984\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    let mut bom = "\u{feff}".as_bytes().to_vec();
+    bom.extend(text.as_bytes());
+    for (name, bytes) in [("utf16.txt", utf16), ("bom.txt", bom)] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let r = Test::new()
+            .args(["check", MAZUR, path.to_str().unwrap()])
+            .status(0);
+        assert!(r.stdout.ends_with("all 2 right\n"), "{name}: {}", r.stdout);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
