@@ -252,18 +252,16 @@ pub(crate) fn judge_claims(net: &Network, claims: &[&Claim], opts: &Options) -> 
     };
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(claims.len());
     let mut given_values = Vec::with_capacity(claims.len());
-    let mut resolved: Vec<Option<Given>> = Vec::with_capacity(claims.len());
     for (i, claim) in claims.iter().enumerate() {
         let given = ctx.resolve(claim);
         let v = match &given {
-            Ok(g) => ctx.judge(claims, &resolved, &given_values, &verdicts, i, g),
+            Ok(g) => ctx.judge(claims, &given_values, &verdicts, i, g),
             Err(why) => ctx.refused(claim, why),
         };
         given_values.push(match &given {
             Ok(g) => ctx.given_value(g),
             Err(_) => f64::NAN,
         });
-        resolved.push(given.ok());
         verdicts.push(v);
     }
     verdicts
@@ -588,7 +586,6 @@ impl<'c, 'n> Checker<'c, 'n> {
     fn judge(
         &self,
         claims: &[&Claim],
-        resolved: &[Option<Given>],
         given_values: &[f64],
         earlier: &[Verdict],
         i: usize,
@@ -669,7 +666,6 @@ impl<'c, 'n> Checker<'c, 'n> {
                 v.message = parts.join("; ");
             }
         }
-        let _ = resolved;
         finish(v)
     }
 

@@ -222,7 +222,6 @@ impl LineReader<'_, '_> {
             self.without_equals(&norm, out);
             return;
         }
-        let _ = &text;
         let lhs = trim(&parts[0]).to_vec();
         let mut rhs: Vec<Text> = parts[1..].iter().map(|p| trim(p).to_vec()).collect();
         // `q = a = b =`: a chain left open ends at its last value.
