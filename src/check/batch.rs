@@ -70,6 +70,7 @@ pub(super) fn judge(net: &Network, claims: &[&Claim], opts: &Options) -> Vec<Ver
         let subset: Vec<&Claim> = idx.iter().map(|&i| claims[i]).collect();
         for (v, &i) in judge_claims(one, &subset, opts).into_iter().zip(&idx) {
             let mut v = v;
+            v.sample = Some(k + 1);
             if let Place::Sample { guessed: true, .. } = places[i] {
                 v.message = format!("{}; {}", v.message, words::judged_as_sample(k + 1));
             }
@@ -96,6 +97,7 @@ pub(super) fn judge(net: &Network, claims: &[&Claim], opts: &Options) -> Vec<Ver
                         &format!("the data block has no sample {s}"),
                         &format!("number the samples from 1 to {rows}"),
                     ),
+                    sample: Some(s),
                 });
             }
             Place::Batch => {
@@ -279,6 +281,7 @@ impl Combined {
             diagnosis: None,
             carried_from: None,
             message: String::new(),
+            sample: None,
         };
         let Some(m) = matcher_of(&c.given, opts.tolerance) else {
             v.ok = None;

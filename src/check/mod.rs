@@ -124,6 +124,9 @@ pub struct Verdict {
     pub carried_from: Option<usize>,
     /// The verdict in words.
     pub message: String,
+    /// With a `data` block judged as a batch: the sample (from 1) the
+    /// claim was judged against; `None` for a combined quantity.
+    pub sample: Option<usize>,
 }
 
 /// The verdicts on every claim of an answers file.
@@ -222,6 +225,7 @@ fn unreadable_verdict(u: &Unreadable) -> Verdict {
         diagnosis: None,
         carried_from: None,
         message: words::unreadable(u.col, &u.why, &u.how),
+        sample: None,
     }
 }
 
@@ -563,6 +567,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                 why,
                 "write the partial of the later quantity by the earlier one",
             ),
+            sample: None,
         }
     }
 
@@ -604,6 +609,7 @@ impl<'c, 'n> Checker<'c, 'n> {
             diagnosis: None,
             carried_from: None,
             message: String::new(),
+            sample: None,
         };
         let note = claim.note.clone();
         let finish = |mut v: Verdict| {

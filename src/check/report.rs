@@ -68,7 +68,7 @@ pub fn render_text(report: &Report, colour: bool) -> String {
 }
 
 fn verdict_json(v: &Verdict) -> Value {
-    json!({
+    let mut o = json!({
         "line": v.line,
         "quantity": v.quantity,
         "given": v.given,
@@ -77,7 +77,11 @@ fn verdict_json(v: &Verdict) -> Value {
         "diagnosis": v.diagnosis.map(|m| m.code()),
         "carried_from": v.carried_from,
         "message": v.message,
-    })
+    });
+    if let (Some(k), Some(map)) = (v.sample, o.as_object_mut()) {
+        map.insert("sample".to_string(), json!(k));
+    }
+    o
 }
 
 /// `{"claims": [...], "right": N, "wrong": N, "carried_forward": N,

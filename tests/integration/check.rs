@@ -979,6 +979,8 @@ fn a_batch_is_judged_against_its_combined_quantities() {
     for line in [2, 4, 5, 6] {
         assert_eq!(claim(&v, line)["ok"], true, "{:#}", claim(&v, line));
     }
+    assert_eq!(claim(&v, 2)["sample"], 2);
+    assert!(claim(&v, 4).get("sample").is_none());
     assert_eq!(claim(&v, 7)["ok"], false);
     assert!(claim(&v, 7)["message"]
         .as_str()
