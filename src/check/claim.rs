@@ -89,8 +89,55 @@ pub enum Given {
         /// How precisely it was written.
         precision: Precision,
     },
-    /// A formula over the quantities of the solution.
+    /// Arithmetic with numbers only (`0.7414 * 0.1868 * 0.5933`): the
+    /// number the student computed, and how far the rounding of the written
+    /// numbers can move it.
+    Arithmetic {
+        /// Its value.
+        value: f64,
+        /// The bound on the rounding of the written numbers.
+        err: f64,
+    },
+    /// A formula over the quantities of the solution. Partials written in
+    /// it (`dE_total/dw5`) are the symbols `Sym::Const(PARTIAL_BASE + k)`,
+    /// `k` indexing [`Claim::partials`].
     Formula(Expr),
+}
+
+/// Where the symbols of partials written inside a formula start.
+pub const PARTIAL_BASE: u32 = 0x4000_0000;
+
+/// One right-hand side of a chain before the last: `a = LINK = … = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// It, read.
+    pub given: Given,
+    /// As written.
+    pub text: String,
+}
+
+/// A line that looks like a claim but cannot be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    /// Its line, counted from 1.
+    pub line: usize,
+    /// The column (in characters, from 1) where the trouble is.
+    pub col: usize,
+    /// The text of the line, trimmed.
+    pub text: String,
+    /// Why it cannot be read.
+    pub why: String,
+    /// How to write it.
+    pub how: String,
+}
+
+/// What an answers file says: its claims and the lines that could not be read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answers {
+    /// The claims, in file order.
+    pub claims: Vec<Claim>,
+    /// The lines that look like claims but cannot be read.
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// One claim of an answers file.
@@ -98,7 +145,8 @@ pub enum Given {
 pub struct Claim {
     /// Its line, counted from 1.
     pub line: usize,
-    /// Where the quantity is written.
+    /// Where the quantity is written: columns (in characters, from 0) of
+    /// its line.
     pub quantity_span: Span,
     /// What the claim is about.
     pub quantity: Quantity,
@@ -106,8 +154,18 @@ pub struct Claim {
     pub written: String,
     /// The right-hand side as written.
     pub given_text: String,
-    /// The right-hand side, read.
+    /// The right-hand side, read (the last one of a chain).
     pub given: Given,
+    /// The earlier right-hand sides of a chain (`net_h1 = 0.15*0.05 + … =
+    /// 0.3775`), in order.
+    pub links: Vec<Link>,
+    /// The partials written inside formulas of this claim.
+    pub partials: Vec<Quantity>,
+    /// The sample of a `data` block the claim is about, from a heading
+    /// (`Sample 2`), counted from 1; `None` outside such a section.
+    pub sample: Option<usize>,
+    /// The reading taken of an ambiguous name.
+    pub note: Option<String>,
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@
 //! steps can be recomputed from the student's own earlier numbers.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use super::point::HashMap;
 
 use crate::diff::{activation_derivative, differentiate, loss_expr, softmax_derivative};
 use crate::expr::{self, BinOp, Builtin, Expr, Func, Sym};
@@ -32,6 +34,8 @@ pub(crate) enum ActMode {
     One,
     /// The textbook form with net where out belongs: net(1 − net).
     OfNet,
+    /// out alone where out(1 − out) belongs.
+    Out,
 }
 
 /// How a variant updates a param.
@@ -68,6 +72,9 @@ pub(crate) struct Variant {
     pub(crate) flipped: Vec<u32>,
     /// Hidden gradients through this output only.
     pub(crate) single_output: Option<u32>,
+    /// ∂E_total/∂out of a neuron feeding this one and others of its layer
+    /// taken through this one only.
+    pub(crate) single_via: Option<u32>,
     /// Later layers' params updated before earlier layers' gradients are taken.
     pub(crate) early_update: bool,
     /// The update rule.
@@ -78,20 +85,82 @@ pub(super) fn flag(v: &[bool], layer: u32) -> bool {
     v.get(layer as usize).copied().unwrap_or(false)
 }
 
+/// The shape of a network's graph, the same under every variant (a
+/// variant only drops terms, whose local partials are then 0): parents,
+/// children, ancestors.
+struct Shape {
+    /// Inputs, params, consts and targets.
+    leaves: Vec<Sym>,
+    parents: HashMap<Sym, Vec<Sym>>,
+    children: HashMap<Sym, Vec<Sym>>,
+    /// Symbols as dense indices.
+    index: SymIndex,
+    /// By the index of a computed quantity: its ancestors, as a bit set
+    /// of indices.
+    ancestors: Vec<Option<Vec<u64>>>,
+    /// By param: the first layer whose net inputs use it.
+    first_layer: Vec<Option<u32>>,
+    /// The network's own values of the leaves.
+    actual: Rc<HashMap<Sym, f64>>,
+}
+
 /// The quantities of a network under one variant: definitions, parents,
 /// children, ancestors, and the local partials (symbolic, built on demand).
 pub(crate) struct Graph<'n> {
     pub(crate) net: &'n Network,
     pub(crate) variant: Variant,
-    /// Inputs, params, consts and targets.
-    leaves: Vec<Sym>,
-    pub(super) defs: HashMap<Sym, Expr>,
-    parents: HashMap<Sym, Vec<Sym>>,
-    children: HashMap<Sym, Vec<Sym>>,
-    ancestors: HashMap<Sym, BTreeSet<Sym>>,
-    /// By param: the first layer whose net inputs use it.
-    first_layer: Vec<Option<u32>>,
-    locals: RefCell<HashMap<(Sym, Sym), Expr>>,
+    shape: Rc<Shape>,
+    /// The correct definitions, shared by every variant.
+    base: Rc<HashMap<Sym, Expr>>,
+    /// The definitions this variant changes.
+    own: HashMap<Sym, Expr>,
+    /// The local partials of the correct computation, shared by every
+    /// variant for the pairs it does not change.
+    shared_locals: Rc<Locals>,
+    /// The local partials this variant changes.
+    locals: Locals,
+}
+
+/// Local partials ∂a/∂p by (a, p), built on demand.
+type Locals = RefCell<HashMap<(Sym, Sym), Rc<Expr>>>;
+
+/// The definitions of every computed quantity under `variant`, in order.
+fn definitions(net: &Network, variant: &Variant) -> (Vec<Sym>, HashMap<Sym, Expr>) {
+    let mut nodes = Vec::new();
+    let mut defs = HashMap::default();
+    for (li, layer) in net.layers.iter().enumerate() {
+        let li = li as u32;
+        for n in layer.neurons.clone() {
+            nodes.push(Sym::Net(n));
+            defs.insert(Sym::Net(n), net_def(net, variant, n));
+        }
+        for n in layer.neurons.clone() {
+            nodes.push(Sym::Out(n));
+            let def = if flag(&variant.out_is_net, li) {
+                Expr::Var(Sym::Net(n))
+            } else if layer.activation == Activation::Softmax {
+                softmax_expr(layer.neurons.clone(), n)
+            } else {
+                crate::derivation::activation_expr(layer.activation, n)
+            };
+            defs.insert(Sym::Out(n), def);
+        }
+    }
+    let count = net.outputs().len();
+    let loss = variant.value_loss.as_ref().unwrap_or(&net.loss);
+    let mut total: Option<Expr> = None;
+    for k in net.outputs() {
+        nodes.push(Sym::Err(k));
+        defs.insert(Sym::Err(k), loss_expr(loss, k, count));
+        let e = Expr::Var(Sym::Err(k));
+        total = Some(match total {
+            None => e,
+            Some(t) => Expr::bin(BinOp::Add, t, e),
+        });
+    }
+    nodes.push(Sym::ErrTotal);
+    defs.insert(Sym::ErrTotal, total.unwrap_or(Expr::Num(0.0)));
+    (nodes, defs)
 }
 
 impl<'n> Graph<'n> {
@@ -102,57 +171,32 @@ impl<'n> Graph<'n> {
         leaves.extend((0..net.params.len() as u32).map(Sym::Param));
         leaves.extend((0..net.consts.len() as u32).map(Sym::Const));
         leaves.extend(net.outputs().map(Sym::Target));
+        // The shape is that of the correct computation, which has every term.
+        let (nodes, full) = definitions(net, &Variant::default());
 
-        let mut nodes = Vec::new();
-        let mut defs = HashMap::new();
-        for (li, layer) in net.layers.iter().enumerate() {
-            let li = li as u32;
-            for n in layer.neurons.clone() {
-                nodes.push(Sym::Net(n));
-                defs.insert(Sym::Net(n), net_def(net, &variant, n));
-            }
-            for n in layer.neurons.clone() {
-                nodes.push(Sym::Out(n));
-                let def = if flag(&variant.out_is_net, li) {
-                    Expr::Var(Sym::Net(n))
-                } else if layer.activation == Activation::Softmax {
-                    softmax_expr(layer.neurons.clone(), n)
-                } else {
-                    crate::derivation::activation_expr(layer.activation, n)
-                };
-                defs.insert(Sym::Out(n), def);
-            }
-        }
-        let count = net.outputs().len();
-        let loss = variant.value_loss.as_ref().unwrap_or(&net.loss);
-        let mut total: Option<Expr> = None;
-        for k in net.outputs() {
-            nodes.push(Sym::Err(k));
-            defs.insert(Sym::Err(k), loss_expr(loss, k, count));
-            let e = Expr::Var(Sym::Err(k));
-            total = Some(match total {
-                None => e,
-                Some(t) => Expr::bin(BinOp::Add, t, e),
-            });
-        }
-        nodes.push(Sym::ErrTotal);
-        defs.insert(Sym::ErrTotal, total.unwrap_or(Expr::Num(0.0)));
-
-        let mut parents = HashMap::new();
-        let mut children: HashMap<Sym, Vec<Sym>> = HashMap::new();
-        let mut ancestors: HashMap<Sym, BTreeSet<Sym>> = HashMap::new();
+        let mut parents = HashMap::default();
+        let mut children: HashMap<Sym, Vec<Sym>> = HashMap::default();
+        let index = SymIndex::new(net);
+        let words = index.len().div_ceil(64);
+        let mut ancestors: Vec<Option<Vec<u64>>> = vec![None; index.len()];
         for &node in &nodes {
             let mut ps = Vec::new();
-            syms_deep(&defs[&node], &net.functions, &mut ps, 0);
-            let mut anc = BTreeSet::new();
+            syms_deep(&full[&node], &net.functions, &mut ps, 0);
+            let mut anc = vec![0u64; words];
             for &p in &ps {
                 children.entry(p).or_default().push(node);
-                anc.insert(p);
-                if let Some(a) = ancestors.get(&p) {
-                    anc.extend(a.iter().copied());
+                if let Some(i) = index.of(p) {
+                    anc[i / 64] |= 1 << (i % 64);
+                    if let Some(Some(a)) = ancestors.get(i) {
+                        for (w, x) in anc.iter_mut().zip(a) {
+                            *w |= x;
+                        }
+                    }
                 }
             }
-            ancestors.insert(node, anc);
+            if let Some(i) = index.of(node) {
+                ancestors[i] = Some(anc);
+            }
             parents.insert(node, ps);
         }
 
@@ -169,53 +213,131 @@ impl<'n> Graph<'n> {
                 }
             }
         }
-
-        Graph {
-            net,
-            variant,
+        let actual = Rc::new(
+            leaves
+                .iter()
+                .map(|&s| (s, net.fixed_value(s).unwrap_or(f64::NAN)))
+                .collect(),
+        );
+        let shape = Rc::new(Shape {
+            actual,
             leaves,
-            defs,
             parents,
             children,
+            index,
             ancestors,
             first_layer,
-            locals: RefCell::new(HashMap::new()),
+        });
+        let graph = Graph {
+            net,
+            variant: Variant::default(),
+            shape,
+            base: Rc::new(full),
+            own: HashMap::default(),
+            shared_locals: Rc::new(RefCell::new(HashMap::default())),
+            locals: RefCell::new(HashMap::default()),
+        };
+        if variant_is_default(&variant) {
+            graph
+        } else {
+            graph.with_variant(variant)
         }
+    }
+
+    /// The same network under another variant, sharing the shape.
+    pub(crate) fn with_variant(&self, variant: Variant) -> Graph<'n> {
+        let own = changed_definitions(self.net, &variant);
+        Graph {
+            net: self.net,
+            variant,
+            shape: Rc::clone(&self.shape),
+            base: Rc::clone(&self.base),
+            own,
+            shared_locals: Rc::clone(&self.shared_locals),
+            locals: RefCell::new(HashMap::default()),
+        }
+    }
+
+    /// The definition of a computed quantity under this variant.
+    pub(crate) fn def(&self, s: Sym) -> Option<&Expr> {
+        self.own.get(&s).or_else(|| self.base.get(&s))
+    }
+
+    /// Whether this variant takes the local partial ∂a/∂p its own way.
+    fn changes_local(&self, a: Sym, p: Sym) -> bool {
+        let v = &self.variant;
+        match (a, p) {
+            (Sym::Out(n), Sym::Net(k)) if self.layer(n) == self.layer(k) => {
+                let li = self.layer(n);
+                flag(&v.out_is_net, li)
+                    || v.act.get(li as usize).copied().unwrap_or_default() != ActMode::Textbook
+            }
+            (Sym::Err(n), Sym::Out(m)) if n == m => {
+                v.deriv_loss.is_some() || v.net_in_loss || v.flipped.contains(&n)
+            }
+            (Sym::Net(n), Sym::Param(_) | Sym::Input(_) | Sym::Const(_)) => {
+                v.net_in_factors || self.own.contains_key(&Sym::Net(n))
+            }
+            _ => self.own.contains_key(&a),
+        }
+    }
+
+    /// The network's own values of the leaves.
+    pub(crate) fn actual_leaves(&self) -> Rc<HashMap<Sym, f64>> {
+        Rc::clone(&self.shape.actual)
+    }
+
+    /// The first layer whose net inputs use param `q`.
+    pub(crate) fn first_layer(&self, q: u32) -> Option<u32> {
+        self.shape.first_layer.get(q as usize).copied().flatten()
     }
 
     /// Inputs, params, consts and targets.
     pub(crate) fn leaves(&self) -> &[Sym] {
-        &self.leaves
+        &self.shape.leaves
     }
 
     /// Whether `s` is a quantity of the graph (leaf or computed).
     pub(crate) fn contains(&self, s: Sym) -> bool {
-        self.defs.contains_key(&s) || self.leaves.contains(&s)
+        self.base.contains_key(&s) || self.shape.leaves.contains(&s)
     }
 
     /// Whether `a` depends on `b` through the graph (`a ≠ b`).
     pub(crate) fn depends(&self, a: Sym, b: Sym) -> bool {
-        self.ancestors.get(&a).is_some_and(|s| s.contains(&b))
+        let shape = &*self.shape;
+        let (Some(i), Some(j)) = (shape.index.of(a), shape.index.of(b)) else {
+            return false;
+        };
+        match &shape.ancestors[i] {
+            Some(bits) => bits[j / 64] & (1 << (j % 64)) != 0,
+            None => false,
+        }
     }
 
     /// The leaves `s` is computed from (itself, for a leaf).
     pub(crate) fn leaves_of(&self, s: Sym) -> Vec<Sym> {
-        match self.ancestors.get(&s) {
-            Some(anc) => anc
-                .iter()
-                .copied()
-                .filter(|a| self.leaves.contains(a))
+        let shape = &*self.shape;
+        match shape.index.of(s).and_then(|i| shape.ancestors[i].as_ref()) {
+            Some(bits) => (0..shape.index.len())
+                .filter(|j| bits[j / 64] & (1 << (j % 64)) != 0)
+                .map(|j| shape.index.sym(j))
+                .filter(|a| {
+                    matches!(
+                        a,
+                        Sym::Input(_) | Sym::Param(_) | Sym::Const(_) | Sym::Target(_)
+                    )
+                })
                 .collect(),
             None => vec![s],
         }
     }
 
     pub(super) fn parents(&self, s: Sym) -> &[Sym] {
-        self.parents.get(&s).map_or(&[], Vec::as_slice)
+        self.shape.parents.get(&s).map_or(&[], Vec::as_slice)
     }
 
     pub(super) fn children(&self, s: Sym) -> &[Sym] {
-        self.children.get(&s).map_or(&[], Vec::as_slice)
+        self.shape.children.get(&s).map_or(&[], Vec::as_slice)
     }
 
     pub(super) fn layer(&self, n: u32) -> u32 {
@@ -231,12 +353,17 @@ impl<'n> Graph<'n> {
     }
 
     /// ∂def(a)/∂p, symbolic, as this variant takes it.
-    pub(crate) fn local_expr(&self, a: Sym, p: Sym) -> Expr {
-        if let Some(e) = self.locals.borrow().get(&(a, p)) {
-            return e.clone();
+    pub(crate) fn local_expr(&self, a: Sym, p: Sym) -> Rc<Expr> {
+        let cache = if self.changes_local(a, p) {
+            &self.locals
+        } else {
+            &*self.shared_locals
+        };
+        if let Some(e) = cache.borrow().get(&(a, p)) {
+            return Rc::clone(e);
         }
-        let e = self.build_local(a, p);
-        self.locals.borrow_mut().insert((a, p), e.clone());
+        let e = Rc::new(self.build_local(a, p));
+        cache.borrow_mut().insert((a, p), Rc::clone(&e));
         e
     }
 
@@ -245,8 +372,7 @@ impl<'n> Graph<'n> {
         let v = &self.variant;
         let fns = &net.functions;
         let generic = || {
-            self.defs
-                .get(&a)
+            self.def(a)
                 .map_or(Expr::Num(0.0), |d| differentiate(d, p, fns))
         };
         match (a, p) {
@@ -268,6 +394,13 @@ impl<'n> Graph<'n> {
                     ActMode::Textbook => textbook,
                     ActMode::One => Expr::Num(same),
                     ActMode::OfNet => textbook.substitute(&mut out_to_net),
+                    ActMode::Out => {
+                        if n == k {
+                            Expr::Var(Sym::Out(n))
+                        } else {
+                            Expr::Num(0.0)
+                        }
+                    }
                 }
             }
             (Sym::Err(n), Sym::Out(m)) if n == m => {
@@ -296,11 +429,7 @@ impl<'n> Graph<'n> {
 
     /// Whether the early-update variant uses p⁺ for `q` in ∂net_y/∂out.
     pub(super) fn early(&self, q: u32, y: u32) -> bool {
-        self.first_layer
-            .get(q as usize)
-            .copied()
-            .flatten()
-            .is_some_and(|l| l >= self.layer(y))
+        self.first_layer(q).is_some_and(|l| l >= self.layer(y))
     }
 
     /// ∂a/∂b as a sum over the paths from b to a of the products of the
@@ -316,7 +445,11 @@ impl<'n> Graph<'n> {
             let mut factors = Vec::new();
             let mut negative = false;
             for w in p.windows(2) {
-                flatten_product(self.local_expr(w[0], w[1]), &mut negative, &mut factors);
+                flatten_product(
+                    (*self.local_expr(w[0], w[1])).clone(),
+                    &mut negative,
+                    &mut factors,
+                );
             }
             if factors.iter().any(|f| f.as_num() == Some(0.0)) {
                 continue;
@@ -364,6 +497,112 @@ impl<'n> Graph<'n> {
         }
         true
     }
+}
+
+/// The definitions `variant` changes: the net inputs of layers without
+/// their bias, the outputs of layers taken as net, the errors of another loss.
+fn changed_definitions(net: &Network, variant: &Variant) -> HashMap<Sym, Expr> {
+    let mut own = HashMap::default();
+    for (li, layer) in net.layers.iter().enumerate() {
+        let li = li as u32;
+        if flag(&variant.no_bias, li) {
+            for n in layer.neurons.clone() {
+                own.insert(Sym::Net(n), net_def(net, variant, n));
+            }
+        }
+        if flag(&variant.out_is_net, li) {
+            for n in layer.neurons.clone() {
+                own.insert(Sym::Out(n), Expr::Var(Sym::Net(n)));
+            }
+        }
+    }
+    if let Some(loss) = &variant.value_loss {
+        let count = net.outputs().len();
+        for k in net.outputs() {
+            own.insert(Sym::Err(k), loss_expr(loss, k, count));
+        }
+    }
+    own
+}
+
+/// Symbols of a network as dense indices: inputs, params, consts, targets
+/// (by neuron), net inputs, outputs, errors (by neuron), E_total.
+#[derive(Debug, Clone, Copy)]
+struct SymIndex {
+    inputs: usize,
+    params: usize,
+    consts: usize,
+    neurons: usize,
+}
+
+impl SymIndex {
+    fn new(net: &Network) -> SymIndex {
+        SymIndex {
+            inputs: net.inputs.len(),
+            params: net.params.len(),
+            consts: net.consts.len(),
+            neurons: net.neurons.len(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.inputs + self.params + self.consts + 4 * self.neurons + 1
+    }
+
+    fn of(&self, s: Sym) -> Option<usize> {
+        let (base, i, count) = match s {
+            Sym::Input(i) => (0, i as usize, self.inputs),
+            Sym::Param(i) => (self.inputs, i as usize, self.params),
+            Sym::Const(i) => (self.inputs + self.params, i as usize, self.consts),
+            Sym::Target(n) => (self.leaf_end(), n as usize, self.neurons),
+            Sym::Net(n) => (self.leaf_end() + self.neurons, n as usize, self.neurons),
+            Sym::Out(n) => (self.leaf_end() + 2 * self.neurons, n as usize, self.neurons),
+            Sym::Err(n) => (self.leaf_end() + 3 * self.neurons, n as usize, self.neurons),
+            Sym::ErrTotal => (self.leaf_end() + 4 * self.neurons, 0, 1),
+            _ => return None,
+        };
+        (i < count).then_some(base + i)
+    }
+
+    fn leaf_end(&self) -> usize {
+        self.inputs + self.params + self.consts
+    }
+
+    fn sym(&self, j: usize) -> Sym {
+        let n = self.neurons;
+        let mut k = j;
+        for (count, make) in [
+            (self.inputs, Sym::Input as fn(u32) -> Sym),
+            (self.params, Sym::Param),
+            (self.consts, Sym::Const),
+            (n, Sym::Target),
+            (n, Sym::Net),
+            (n, Sym::Out),
+            (n, Sym::Err),
+        ] {
+            if k < count {
+                return make(k as u32);
+            }
+            k -= count;
+        }
+        Sym::ErrTotal
+    }
+}
+
+/// Whether a variant is the correct computation.
+fn variant_is_default(v: &Variant) -> bool {
+    v.value_loss.is_none()
+        && v.deriv_loss.is_none()
+        && !v.no_bias.iter().any(|&b| b)
+        && !v.out_is_net.iter().any(|&b| b)
+        && v.act.iter().all(|&a| a == ActMode::Textbook)
+        && !v.net_in_factors
+        && !v.net_in_loss
+        && v.flipped.is_empty()
+        && v.single_output.is_none()
+        && v.single_via.is_none()
+        && !v.early_update
+        && v.update == UpdateRule::Descent
 }
 
 /// out_X → net_X, anything else as it is.

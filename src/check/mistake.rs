@@ -31,11 +31,24 @@ pub enum Mistake {
     DerivativeOfNet,
     /// Right for the student's own earlier wrong value.
     CarriedForward,
+    /// A param (or E_total) written as it was before the update, or the
+    /// update too small to show at the digits written.
+    NotUpdated,
+    /// A link of a chain of working that does not follow from the one
+    /// before it (`0.7414 * 0.1868 * 0.5933 = 0.0862`).
+    Arithmetic,
+    /// out used where out(1 − out) belongs in ∂out/∂net.
+    OutForDerivative,
+    /// The factors of the chain rule added instead of multiplied.
+    AddedFactors,
+    /// The value of a sibling neuron or weight (out_h2 for out_h1,
+    /// ∂E_total/∂w6 for ∂E_total/∂w5).
+    WrongNeuron,
 }
 
 impl Mistake {
     /// Every mistake, in the order diagnoses are tried.
-    pub const ALL: [Mistake; 11] = [
+    pub const ALL: [Mistake; 16] = [
         Mistake::CarriedForward,
         Mistake::ForgotHalf,
         Mistake::SignFlip,
@@ -47,6 +60,11 @@ impl Mistake {
         Mistake::AddedUpdate,
         Mistake::MissingRate,
         Mistake::DerivativeOfNet,
+        Mistake::NotUpdated,
+        Mistake::Arithmetic,
+        Mistake::OutForDerivative,
+        Mistake::AddedFactors,
+        Mistake::WrongNeuron,
     ];
 
     /// The stable code (`forgot_half`, `sign_flip`, …).
@@ -63,6 +81,11 @@ impl Mistake {
             Mistake::MissingRate => "missing_rate",
             Mistake::DerivativeOfNet => "derivative_of_net",
             Mistake::CarriedForward => "carried_forward",
+            Mistake::NotUpdated => "not_updated",
+            Mistake::Arithmetic => "arithmetic",
+            Mistake::OutForDerivative => "out_for_derivative",
+            Mistake::AddedFactors => "added_factors",
+            Mistake::WrongNeuron => "wrong_neuron",
         }
     }
 }
@@ -76,6 +99,9 @@ pub(crate) struct Candidate {
     pub(crate) neuron: Option<u32>,
     /// The computation with the mistake; `None` for the negated result.
     pub(crate) variant: Option<Variant>,
+    /// The one layer the mistake is made in, when it is in one layer only
+    /// (of several).
+    pub(crate) layer: Option<usize>,
 }
 
 impl Candidate {
@@ -97,11 +123,13 @@ pub(crate) fn candidates(net: &Network) -> Vec<Candidate> {
     let layers = net.layers.len();
     let outputs: Vec<u32> = net.outputs().collect();
     let mut out = Vec::new();
-    let mut push = |mistake, neuron, variant| {
+    let mut push = |mistake, neuron, variant: Option<Variant>| {
+        let layer = variant.as_ref().and_then(|v| single_layer(v, layers));
         out.push(Candidate {
             mistake,
             neuron,
             variant,
+            layer,
         })
     };
     // Layer sets: all layers, then each one alone (when there are several).
@@ -208,6 +236,26 @@ pub(crate) fn candidates(net: &Network) -> Vec<Candidate> {
         }
     }
 
+    // Between hidden layers: through one neuron of the next layer only.
+    if layers > 2 {
+        for li in 1..layers - 1 {
+            let layer = &net.layers[li];
+            if layer.neurons.len() < 2 {
+                continue;
+            }
+            for k in layer.neurons.clone() {
+                push(
+                    Mistake::SingleOutputSum,
+                    Some(k),
+                    Some(Variant {
+                        single_via: Some(k),
+                        ..v()
+                    }),
+                );
+            }
+        }
+    }
+
     if layers > 1 {
         push(
             Mistake::EarlyUpdate,
@@ -278,6 +326,17 @@ pub(crate) fn candidates(net: &Network) -> Vec<Candidate> {
             .collect();
         push(Mistake::DerivativeOfNet, None, Some(Variant { act, ..v() }));
     }
+    for set in layer_sets(&reads_out) {
+        let act = set
+            .iter()
+            .map(|&on| if on { ActMode::Out } else { ActMode::Textbook })
+            .collect();
+        push(
+            Mistake::OutForDerivative,
+            None,
+            Some(Variant { act, ..v() }),
+        );
+    }
     out
 }
 
@@ -312,4 +371,36 @@ pub(crate) fn mistaken_values(net: &Network, quantities: &[Quantity]) -> Vec<(Mi
             (c.mistake, values)
         })
         .collect()
+}
+
+/// The one layer a variant changes, when it changes one layer of several.
+fn single_layer(v: &Variant, layers: usize) -> Option<usize> {
+    if layers < 2 {
+        return None;
+    }
+    let mut on = std::collections::BTreeSet::new();
+    for (l, &b) in v.no_bias.iter().enumerate() {
+        if b {
+            on.insert(l);
+        }
+    }
+    for (l, &b) in v.out_is_net.iter().enumerate() {
+        if b {
+            on.insert(l);
+        }
+    }
+    for (l, a) in v.act.iter().enumerate() {
+        if *a != ActMode::Textbook {
+            on.insert(l);
+        }
+    }
+    match on.len() {
+        1 if layers > 1 => on.into_iter().next().filter(|_| {
+            let all = v.no_bias.iter().filter(|&&b| b).count()
+                + v.out_is_net.iter().filter(|&&b| b).count()
+                + v.act.iter().filter(|a| **a != ActMode::Textbook).count();
+            all == 1
+        }),
+        _ => None,
+    }
 }

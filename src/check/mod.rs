@@ -16,8 +16,20 @@
 //! - A **wrong** line is recomputed under every known [`Mistake`]; the one
 //!   that gives the student's number (to the digits written) or formula
 //!   names the diagnosis. A number that follows from the student's own
-//!   earlier claims is `carried_forward`.
+//!   earlier claims is `carried_forward`, and names the line whose value
+//!   is actually wrong.
+//! - A **chain** (`q = 0.7414 * 0.1868 * 0.5933 = 0.0822`) claims its last
+//!   value; a link that does not follow from the one before is `arithmetic`.
+//!   Arithmetic with numbers only is a number the student computed: it is
+//!   judged as one, within the rounding of the numbers written in it.
+//! - An **updated** param written as it was (`b1+ = 0.35`) is `not_updated`,
+//!   even when the update is below the digits written.
+//! - A line that cannot be read has `ok: None`; every other line is judged.
+//! - With a `data` block, claims under a `Sample K` heading are judged
+//!   against that sample; `E_total`, `dE_total/dp`, `p+` and `E_total+`
+//!   outside one against the combined quantities of the batch.
 
+mod batch;
 mod claim;
 mod graph;
 mod mistake;
@@ -30,13 +42,12 @@ use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
-pub use claim::{Claim, Given, Precision, Quantity};
+pub use claim::{Answers, Claim, Given, Link, Precision, Quantity, Unreadable, PARTIAL_BASE};
 pub(crate) use mistake::mistaken_values;
 pub use mistake::Mistake;
 pub use report::{render_json, render_text};
 pub use table::{mistake_values, mistake_words, MistakeValue};
 
-use crate::diagnostic::Diagnostic;
 use crate::eval::eval;
 use crate::expr::{Expr, Func, Names, Sym};
 use crate::model::Network;
@@ -99,15 +110,16 @@ pub struct Options {
 pub struct Verdict {
     /// The line of the claim.
     pub line: usize,
-    /// The quantity, canonical (`dE_total/dw5`), in the tutorial's names.
+    /// The quantity, canonical (`dE_total/dw5`), in the tutorial's names
+    /// (empty for a line that cannot be read).
     pub quantity: String,
     /// The quantity as written.
     pub written: String,
     /// The right-hand side as written.
     pub given: String,
-    /// Whether it is right.
-    pub ok: bool,
-    /// The exact value of the quantity.
+    /// Whether it is right; `None` for a line that cannot be read.
+    pub ok: Option<bool>,
+    /// The exact value of the quantity (NaN when unknown).
     pub expected: f64,
     /// The likely mistake, when one fits.
     pub diagnosis: Option<Mistake>,
@@ -115,37 +127,121 @@ pub struct Verdict {
     pub carried_from: Option<usize>,
     /// The verdict in words.
     pub message: String,
+    /// With a `data` block judged as a batch: the sample (from 1) the
+    /// claim was judged against; `None` for a combined quantity.
+    pub sample: Option<usize>,
 }
 
 /// The verdicts on every claim of an answers file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Report {
-    /// One verdict a claim, in file order.
+    /// One verdict a claim (and one a line that cannot be read), in file order.
     pub verdicts: Vec<Verdict>,
 }
 
 impl Report {
     /// The number of right claims.
     pub fn right(&self) -> usize {
-        self.verdicts.iter().filter(|v| v.ok).count()
+        self.verdicts.iter().filter(|v| v.ok == Some(true)).count()
     }
 
-    /// The number of wrong claims.
+    /// The number of wrong claims, not counting those right for the
+    /// student's own earlier value.
     pub fn wrong(&self) -> usize {
-        self.verdicts.len() - self.right()
+        self.verdicts
+            .iter()
+            .filter(|v| v.ok == Some(false) && v.diagnosis != Some(Mistake::CarriedForward))
+            .count()
+    }
+
+    /// The number of claims right for the student's own earlier value.
+    pub fn carried(&self) -> usize {
+        self.verdicts
+            .iter()
+            .filter(|v| v.ok == Some(false) && v.diagnosis == Some(Mistake::CarriedForward))
+            .count()
+    }
+
+    /// The number of lines that could not be read.
+    pub fn unreadable(&self) -> usize {
+        self.verdicts.iter().filter(|v| v.ok.is_none()).count()
+    }
+
+    /// Whether every claim is right and every line was read.
+    pub fn all_right(&self) -> bool {
+        self.verdicts.iter().all(|v| v.ok == Some(true))
     }
 }
 
-/// Judges `claims` about `net`. Claims that make no sense for the network
-/// (a partial the wrong way round, ∂w5/∂E_total) are located errors.
-pub fn check(net: &Network, claims: &[Claim], opts: &Options) -> Result<Report, Vec<Diagnostic>> {
+/// The network of sample `k` (from 0) of a `data` block: its inputs and
+/// targets set, no `data` block.
+pub fn sample_network(net: &Network, k: usize) -> Network {
+    let mut one = net.clone();
+    if let Some(data) = one.data.take() {
+        if let Some((xs, ts)) = data.rows.get(k) {
+            for (&i, v) in data.inputs.iter().zip(xs) {
+                one.inputs[i as usize].value = *v;
+            }
+            for (&o, v) in data.outputs.iter().zip(ts) {
+                one.targets[o as usize] = Some(*v);
+            }
+        }
+    }
+    one
+}
+
+/// Judges the claims of `answers` about `net`. A line that cannot be read
+/// (and a partial taken the wrong way round, ∂w5/∂E_total) has a verdict
+/// with `ok: None`. With a `data` block, claims are judged as the module
+/// documentation says.
+pub fn check(net: &Network, answers: &Answers, opts: &Options) -> Report {
+    let mut verdicts: Vec<(usize, usize, Verdict)> = Vec::new();
+    for (i, u) in answers.unreadable.iter().enumerate() {
+        verdicts.push((
+            u.line,
+            usize::MAX - answers.unreadable.len() + i,
+            unreadable_verdict(u),
+        ));
+    }
+    let claims: Vec<&Claim> = answers.claims.iter().collect();
+    let judged = match &net.data {
+        Some(data) if !data.rows.is_empty() => batch::judge(net, &claims, opts),
+        _ => judge_claims(net, &claims, opts),
+    };
+    for (i, v) in judged.into_iter().enumerate() {
+        verdicts.push((v.line, i, v));
+    }
+    verdicts.sort_by_key(|(line, order, _)| (*line, *order));
+    Report {
+        verdicts: verdicts.into_iter().map(|(_, _, v)| v).collect(),
+    }
+}
+
+fn unreadable_verdict(u: &Unreadable) -> Verdict {
+    Verdict {
+        line: u.line,
+        quantity: String::new(),
+        written: String::new(),
+        given: u.text.clone(),
+        ok: None,
+        expected: f64::NAN,
+        diagnosis: None,
+        carried_from: None,
+        message: words::unreadable(u.col, &u.why, &u.how),
+        sample: None,
+    }
+}
+
+/// Judges `claims` about `net` (no `data` block), in order; one verdict a
+/// claim.
+pub(crate) fn judge_claims(net: &Network, claims: &[&Claim], opts: &Options) -> Vec<Verdict> {
+    if claims.is_empty() {
+        return Vec::new();
+    }
     let exact = Graph::new(net, Variant::default());
-    validate(&exact, claims)?;
     let candidates = mistake::candidates(net);
-    let graphs: Vec<Option<Graph<'_>>> = candidates
-        .iter()
-        .map(|c| c.variant.clone().map(|v| Graph::new(net, v)))
-        .collect();
+    let graphs: Vec<OnceCell<Option<Graph<'_>>>> =
+        candidates.iter().map(|_| OnceCell::new()).collect();
     let names = NetNames::new(net, opts.notation);
     let ctx = Checker {
         net,
@@ -155,23 +251,27 @@ pub fn check(net: &Network, claims: &[Claim], opts: &Options) -> Result<Report, 
         exact: &exact,
         actual: Point::actual(&exact),
         candidates: &candidates,
-        points: graphs
-            .iter()
-            .map(|g| g.as_ref().map(Point::actual))
-            .collect(),
+        points: graphs.iter().map(|_| OnceCell::new()).collect(),
         graphs: &graphs,
-        random_leaves: random_leaves(&exact, RANDOM_POINTS),
+        random_leaves: OnceCell::new(),
         exact_random: OnceCell::new(),
         candidate_random: graphs.iter().map(|_| OnceCell::new()).collect(),
     };
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(claims.len());
     let mut given_values = Vec::with_capacity(claims.len());
     for (i, claim) in claims.iter().enumerate() {
-        let v = ctx.judge(claims, &given_values, &verdicts, i);
-        given_values.push(ctx.given_value(&claim.given));
+        let given = ctx.resolve(claim);
+        let v = match &given {
+            Ok(g) => ctx.judge(claims, &given_values, &verdicts, i, g),
+            Err(why) => ctx.refused(claim, why),
+        };
+        given_values.push(match &given {
+            Ok(g) => ctx.given_value(g),
+            Err(_) => f64::NAN,
+        });
         verdicts.push(v);
     }
-    Ok(Report { verdicts })
+    verdicts
 }
 
 /// The exact values of `quantities` of `net`, computed as `check` computes
@@ -181,31 +281,6 @@ pub fn evaluate(net: &Network, quantities: &[Quantity]) -> Vec<f64> {
     let g = Graph::new(net, Variant::default());
     let p = Point::actual(&g);
     quantities.iter().map(|&q| p.quantity(q)).collect()
-}
-
-/// Refuses partials taken the wrong way round.
-fn validate(g: &Graph<'_>, claims: &[Claim]) -> Result<(), Vec<Diagnostic>> {
-    let names = NetNames::new(g.net, Notation::NetOut);
-    let mut errors = Vec::new();
-    for c in claims {
-        if let Quantity::Partial { of, wrt } = c.quantity {
-            if of != wrt && g.depends(wrt, of) {
-                let (a, b) = (names.plain(of), names.plain(wrt));
-                errors.push(
-                    Diagnostic::new(
-                        c.quantity_span,
-                        format!("`{a}` does not depend on `{b}`: `{b}` is computed from `{a}`"),
-                    )
-                    .with_note(format!("did you mean `d{b}/d{a}`?")),
-                );
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
 }
 
 /// Names in the notation of the messages; they parse back as formulas.
@@ -323,9 +398,27 @@ impl Pick {
 struct Found {
     mistake: Mistake,
     neuron: Option<u32>,
+    /// What the mistake copied or computed instead (`out_h2`), in words.
+    label: Option<String>,
     /// The value the mistake gives (numbers only).
     value: Option<f64>,
     carried_from: Option<usize>,
+    /// The whole message of the diagnosis, when it is not built from the
+    /// parts above.
+    message: Option<String>,
+}
+
+impl Found {
+    fn of(mistake: Mistake) -> Found {
+        Found {
+            mistake,
+            neuron: None,
+            label: None,
+            value: None,
+            carried_from: None,
+            message: None,
+        }
+    }
 }
 
 struct Checker<'c, 'n> {
@@ -336,24 +429,155 @@ struct Checker<'c, 'n> {
     exact: &'c Graph<'n>,
     actual: Point<'c, 'n>,
     candidates: &'c [Candidate],
-    graphs: &'c [Option<Graph<'n>>],
-    /// The candidates' points at the network's values (`None` for the
+    /// The candidates' graphs, built when first needed (`None` for the
     /// negated result).
-    points: Vec<Option<Point<'c, 'n>>>,
-    random_leaves: Vec<HashMap<Sym, f64>>,
+    graphs: &'c [OnceCell<Option<Graph<'n>>>],
+    /// The candidates' points at the network's values.
+    points: Vec<OnceCell<Option<Point<'c, 'n>>>>,
+    random_leaves: OnceCell<Vec<HashMap<Sym, f64>>>,
     exact_random: OnceCell<Vec<Point<'c, 'n>>>,
     candidate_random: Vec<OnceCell<Vec<Point<'c, 'n>>>>,
 }
+
+/// Above this many inputs, params, consts and targets, a wrong formula's
+/// names are not tested one by one for whether the quantity depends on them.
+const MANY_LEAVES: usize = 64;
+
+/// Above this many layers, a mistake made in one layer only is tried on
+/// the claims about that layer and its neighbours (and the last layer).
+const MANY_LAYERS: usize = 8;
 
 impl<'c, 'n> Checker<'c, 'n> {
     fn fmt(&self, v: f64) -> String {
         number::format(v, 9)
     }
 
+    fn graph(&self, k: usize) -> Option<&'c Graph<'n>> {
+        let graphs: &'c [OnceCell<Option<Graph<'n>>>] = self.graphs;
+        graphs[k]
+            .get_or_init(|| {
+                self.candidates[k]
+                    .variant
+                    .clone()
+                    .map(|v| self.exact.with_variant(v))
+            })
+            .as_ref()
+    }
+
+    fn point(&self, k: usize) -> Option<&Point<'c, 'n>> {
+        self.points[k]
+            .get_or_init(|| self.graph(k).map(Point::actual))
+            .as_ref()
+    }
+
+    /// Whether candidate `k` is worth trying on a claim about `q`.
+    fn relevant(&self, k: usize, q: Quantity) -> bool {
+        let c = &self.candidates[k];
+        if !c.applies_to(q) {
+            return false;
+        }
+        let layers = self.net.layers.len();
+        let Some(l) = c.layer else {
+            return true;
+        };
+        if layers <= MANY_LAYERS {
+            return true;
+        }
+        let near = |x: usize| l + 1 >= x && l <= x + 1;
+        if near(layers - 1) {
+            return true;
+        }
+        let mut hit = false;
+        let mut visit = |s: Sym| {
+            let layer = match s {
+                Sym::Net(n) | Sym::Out(n) => Some(self.exact.layer(n) as usize),
+                Sym::Param(p) => self.exact.first_layer(p).map(|x| x as usize),
+                _ => None,
+            };
+            if layer.is_some_and(near) {
+                hit = true;
+            }
+        };
+        match q {
+            Quantity::Value(s) | Quantity::After(s) => visit(s),
+            Quantity::Partial { of, wrt } => {
+                visit(of);
+                visit(wrt);
+            }
+            Quantity::Updated(p) => visit(Sym::Param(p)),
+        }
+        hit
+    }
+
+    /// A claim's right-hand side with the partials written in its formulas
+    /// replaced by their derived expressions; why not, when it cannot be
+    /// judged (a partial the wrong way round, one with too many paths).
+    fn resolve(&self, claim: &Claim) -> Result<Given, String> {
+        if let Quantity::Partial { of, wrt } = claim.quantity {
+            if of != wrt && self.exact.depends(wrt, of) {
+                let (a, b) = (self.plain.plain(of), self.plain.plain(wrt));
+                return Err(format!(
+                    "`{a}` does not depend on `{b}`: `{b}` is computed from `{a}`; did you mean `d{b}/d{a}`?"
+                ));
+            }
+        }
+        let mut exprs = Vec::with_capacity(claim.partials.len());
+        for q in &claim.partials {
+            let e = match *q {
+                Quantity::Partial { of, wrt } if of == wrt => Some(Expr::Num(1.0)),
+                Quantity::Partial { of, wrt } if !self.exact.depends(of, wrt) => {
+                    Some(Expr::Num(0.0))
+                }
+                Quantity::Partial { of, wrt } => self.exact.symbolic_partial(of, wrt, 64),
+                _ => None,
+            };
+            match e {
+                Some(e) => exprs.push(e),
+                None => {
+                    return Err(format!(
+                        "`{}` has too many paths to expand in a formula; give its number",
+                        q.name(&self.plain)
+                    ))
+                }
+            }
+        }
+        Ok(match &claim.given {
+            Given::Formula(e) if !exprs.is_empty() => Given::Formula(e.substitute(&mut |s| {
+                match s {
+                    Sym::Const(c) if c >= PARTIAL_BASE => exprs
+                        .get((c - PARTIAL_BASE) as usize)
+                        .cloned()
+                        .unwrap_or(Expr::Num(f64::NAN)),
+                    s => Expr::Var(s),
+                }
+            })),
+            g => g.clone(),
+        })
+    }
+
+    fn refused(&self, claim: &Claim, why: &str) -> Verdict {
+        Verdict {
+            line: claim.line,
+            quantity: claim.quantity.name(&self.plain),
+            written: claim.written.clone(),
+            given: claim.given_text.clone(),
+            ok: None,
+            expected: f64::NAN,
+            diagnosis: None,
+            carried_from: None,
+            message: words::unreadable(
+                claim.quantity_span.start + 1,
+                why,
+                "write the partial of the later quantity by the earlier one",
+            ),
+            sample: None,
+        }
+    }
+
     /// The value of a claim's right-hand side at the network's values.
     fn given_value(&self, g: &Given) -> f64 {
         match g {
-            Given::Number { value, .. } => *value,
+            Given::Number { value, .. } | Given::Arithmetic { value, .. } => *value,
             Given::Formula(e) => self.eval_at(e, &self.actual),
         }
     }
@@ -362,14 +586,20 @@ impl<'c, 'n> Checker<'c, 'n> {
         eval(e, &|s| p.value(s), &self.net.functions)
     }
 
+    /// The matcher of a number or of arithmetic with numbers.
+    fn matcher(&self, g: &Given) -> Option<Matcher> {
+        matcher_of(g, self.opts.tolerance)
+    }
+
     fn judge(
         &self,
-        claims: &[Claim],
+        claims: &[&Claim],
         given_values: &[f64],
         earlier: &[Verdict],
         i: usize,
+        given: &Given,
     ) -> Verdict {
-        let claim = &claims[i];
+        let claim = claims[i];
         let q = claim.quantity;
         let expected = self.actual.quantity(q);
         let mut v = Verdict {
@@ -377,25 +607,34 @@ impl<'c, 'n> Checker<'c, 'n> {
             quantity: q.name(&self.plain),
             written: claim.written.clone(),
             given: claim.given_text.clone(),
-            ok: false,
+            ok: Some(false),
             expected,
             diagnosis: None,
             carried_from: None,
             message: String::new(),
+            sample: None,
         };
-        match &claim.given {
-            Given::Number { value, precision } => {
-                let m = Matcher {
-                    given: *value,
-                    precision: *precision,
-                    tolerance: self.opts.tolerance,
-                };
-                v.ok = m.agrees(expected);
-                if v.ok {
-                    v.message = words::RIGHT.to_string();
-                    return v;
+        let note = claim.note.clone();
+        let finish = |mut v: Verdict| {
+            if let Some(n) = &note {
+                v.message = format!("{}; {n}", v.message);
+            }
+            v
+        };
+        match given {
+            Given::Number { .. } | Given::Arithmetic { .. } => {
+                let m = self.matcher(given).expect("a number");
+                if let Some(message) = self.not_updated(q, &m, expected) {
+                    v.diagnosis = Some(Mistake::NotUpdated);
+                    v.message = format!("{}; {message}", words::expected(&self.fmt(expected)));
+                    return finish(v);
                 }
-                let found = self.diagnose_number(claims, given_values, i, &m, expected);
+                if m.agrees(expected) {
+                    v.ok = Some(true);
+                    v.message = self.right_message(q, &m, expected, &claim.given_text);
+                    return finish(v);
+                }
+                let found = self.diagnose_number(claims, given_values, earlier, i, &m, expected);
                 let mut parts = vec![words::expected(&self.fmt(expected))];
                 if let Some(f) = &found {
                     parts.push(self.explain(f, earlier));
@@ -405,10 +644,10 @@ impl<'c, 'n> Checker<'c, 'n> {
                 v.message = parts.join("; ");
             }
             Given::Formula(e) => {
-                v.ok = self.same_function(e, q, None);
-                if v.ok {
+                if self.same_function(e, q, None) {
+                    v.ok = Some(true);
                     v.message = words::RIGHT.to_string();
-                    return v;
+                    return finish(v);
                 }
                 let mut parts = Vec::new();
                 let value = self.fmt(expected);
@@ -416,9 +655,9 @@ impl<'c, 'n> Checker<'c, 'n> {
                     Some(f) => parts.push(words::expected_formula(&f, &value)),
                     None => parts.push(words::expected(&value)),
                 }
-                let given = self.eval_at(e, &self.actual);
-                if given.is_finite() {
-                    parts.push(words::formula_gives(&self.fmt(given)));
+                let gv = self.eval_at(e, &self.actual);
+                if gv.is_finite() {
+                    parts.push(words::formula_gives(&self.fmt(gv)));
                 } else {
                     parts.push(words::FORMULA_NAN.to_string());
                 }
@@ -436,7 +675,47 @@ impl<'c, 'n> Checker<'c, 'n> {
                 v.message = parts.join("; ");
             }
         }
-        v
+        finish(v)
+    }
+
+    /// `right`, or `right; give more digits` when a known mistake gives a
+    /// number that rounds to the same digits.
+    fn right_message(&self, q: Quantity, m: &Matcher, expected: f64, written: &str) -> String {
+        let coarse = m.tolerance.is_none()
+            && matches!(m.precision, Precision::Places { significant, .. } if significant <= 2);
+        if coarse {
+            for k in 0..self.candidates.len() {
+                if !self.relevant(k, q) {
+                    continue;
+                }
+                let c = &self.candidates[k];
+                let value = match self.point(k) {
+                    Some(p) => p.quantity(q),
+                    None => -expected,
+                };
+                if value.is_finite()
+                    && (value - expected).abs() > 1e-12 * expected.abs().max(1e-300)
+                    && m.agrees(value)
+                {
+                    return words::more_digits(c.mistake.code(), &self.fmt(value), written);
+                }
+            }
+        }
+        words::RIGHT.to_string()
+    }
+
+    /// For a param after the update (or a value after it) written as it
+    /// was before: the words of `not_updated`.
+    fn not_updated(&self, q: Quantity, m: &Matcher, expected: f64) -> Option<String> {
+        let (before, name) = match q {
+            Quantity::Updated(p) => (
+                self.actual.value(Sym::Param(p)),
+                self.plain.plain(Sym::Param(p)),
+            ),
+            Quantity::After(s) => (self.actual.value(s), self.plain.plain(s)),
+            _ => return None,
+        };
+        not_updated_words(m, &name, before, expected, &|x| self.fmt(x))
     }
 
     /// The derived formula of `q`, in the messages' names, when it is short.
@@ -453,14 +732,25 @@ impl<'c, 'n> Checker<'c, 'n> {
 
     /// The words for what was found.
     fn explain(&self, f: &Found, earlier: &[Verdict]) -> String {
+        if let Some(m) = &f.message {
+            return m.clone();
+        }
         let neuron = f.neuron.map(|n| self.net.neurons[n as usize].name.as_str());
-        let mut s = words::mistake(f.mistake, neuron);
+        let neuron = f.label.as_deref().or(neuron);
+        let mut s = match (f.mistake, f.neuron) {
+            (Mistake::SingleOutputSum, Some(k)) if !self.net.is_output(k) => {
+                words::single_next(&self.net.neurons[k as usize].name)
+            }
+            _ => words::mistake(f.mistake, neuron),
+        };
         if let Some(v) = f.value {
             s = words::gives(&s, &self.fmt(v));
         }
         match (f.mistake, f.carried_from) {
             (Mistake::CarriedForward, Some(line)) => {
-                let wrong_there = earlier.iter().any(|v| v.line == line && !v.ok);
+                let wrong_there = earlier
+                    .iter()
+                    .any(|v| v.line == line && v.ok == Some(false));
                 words::carried(line, wrong_there)
             }
             (_, Some(line)) => words::with_carried(&s, line),
@@ -472,7 +762,7 @@ impl<'c, 'n> Checker<'c, 'n> {
     /// before claim `i`, other than its own), with their lines.
     fn earlier_values(
         &self,
-        claims: &[Claim],
+        claims: &[&Claim],
         given_values: &[f64],
         i: usize,
     ) -> HashMap<Quantity, (f64, usize)> {
@@ -486,27 +776,36 @@ impl<'c, 'n> Checker<'c, 'n> {
         map
     }
 
+    /// The line an error carried forward from `line` started on: follows
+    /// lines that were themselves carried forward.
+    fn root_line(&self, mut line: usize, earlier: &[Verdict]) -> usize {
+        for _ in 0..earlier.len() {
+            match earlier.iter().rev().find(|v| v.line == line) {
+                Some(v) if v.diagnosis == Some(Mistake::CarriedForward) => match v.carried_from {
+                    Some(l) if l != line => line = l,
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        line
+    }
+
     fn diagnose_number(
         &self,
-        claims: &[Claim],
+        claims: &[&Claim],
         given_values: &[f64],
+        earlier: &[Verdict],
         i: usize,
         m: &Matcher,
         expected: f64,
     ) -> Option<Found> {
         let q = claims[i].quantity;
-        // One significant digit is too coarse to tell one mistake from another.
-        let fine_enough = m.tolerance.is_some()
-            || match m.precision {
-                Precision::Exact => true,
-                Precision::Places { significant, .. } => significant >= 2,
-            };
-        if !fine_enough {
-            return None;
-        }
         let distinct = |v: f64| v.is_finite() && !m.same(v, expected, false);
         let fits = |v: f64| m.agrees(v) && distinct(v);
-        let prior = self.earlier_values(claims, given_values, i);
+        let mut prior = self.earlier_values(claims, given_values, i);
+        // Only what the claim is computed from can carry into it.
+        prior.retain(|pq, _| self.influences(*pq, q));
         // Any earlier value that is not the exact one can carry forward.
         let carries = prior.iter().any(|(pq, (v, _))| {
             let exact = self.actual.quantity(*pq);
@@ -518,17 +817,31 @@ impl<'c, 'n> Checker<'c, 'n> {
             for route in [Route::Backward, Route::Forward] {
                 let r = self.with_prior(self.exact, &prior, route).quantity(q);
                 if fits(r) {
-                    if let Some(line) = self.carried_line(self.exact, 1.0, &prior, route, q, m) {
-                        return Some(Found {
-                            mistake: Mistake::CarriedForward,
-                            neuron: None,
-                            value: None,
-                            carried_from: Some(line),
-                        });
+                    if let Some(line) =
+                        self.carried_line(self.exact, 1.0, &prior, route, q, m, earlier)
+                    {
+                        let mut f = Found::of(Mistake::CarriedForward);
+                        f.carried_from = Some(self.root_line(line, earlier));
+                        return Some(f);
                     }
                 }
             }
         }
+
+        // A slip between the links of a chain.
+        if let Some(f) = arithmetic_slip(claims[i], m, expected, self.opts.tolerance) {
+            return Some(f);
+        }
+
+        // One significant digit is too coarse to tell one mistake from
+        // another, unless the mistake gives that very number.
+        let fine_enough = m.tolerance.is_some()
+            || match m.precision {
+                Precision::Exact => true,
+                Precision::Places { significant, .. } => significant >= 2,
+            };
+        let fits_mistake =
+            |v: f64| fits(v) && (fine_enough || (v - m.given).abs() <= 1e-9 * v.abs().max(1e-12));
 
         // A known mistake, at the network's values or with the student's own
         // earlier values. Best: one that fits either way (or when there are
@@ -537,24 +850,24 @@ impl<'c, 'n> Checker<'c, 'n> {
         // update, the update's own mistakes come first; then the closest.
         let mut best: Option<Pick> = None;
         for (k, c) in self.candidates.iter().enumerate() {
-            if !c.applies_to(q) {
+            if !self.relevant(k, q) {
                 continue;
             }
-            let plain = match &self.points[k] {
+            let plain = match self.point(k) {
                 Some(p) => p.quantity(q),
                 None => -expected,
             };
             let with_prior = carries.then(|| {
-                let g = self.graphs[k].as_ref().unwrap_or(self.exact);
+                let g = self.graph(k).unwrap_or(self.exact);
                 let v = self.with_prior(g, &prior, Route::Backward).quantity(q);
-                if self.graphs[k].is_some() {
+                if self.graph(k).is_some() {
                     v
                 } else {
                     -v
                 }
             });
-            let fits_prior = with_prior.is_some_and(fits);
-            let (group, value) = match (fits(plain), fits_prior, carries) {
+            let fits_prior = with_prior.is_some_and(fits_mistake);
+            let (group, value) = match (fits_mistake(plain), fits_prior, carries) {
                 (true, true, _) | (true, _, false) => (0, plain),
                 (true, false, true) => (1, plain),
                 (false, true, _) => (2, with_prior.unwrap_or(plain)),
@@ -573,29 +886,177 @@ impl<'c, 'n> Checker<'c, 'n> {
                 best = Some(pick);
             }
         }
-        let Pick {
+        // Chain factors added; a neighbour's value copied: at the network's
+        // values, after the changed computations, the closest wins.
+        let others = self.other_values(q);
+        for (j, (_, _, value)) in others.iter().enumerate() {
+            if fits_mistake(*value) {
+                // A copied or added value does not depend on the student's
+                // earlier values: it fits either way.
+                let pick = Pick {
+                    group: 0,
+                    rank: 1,
+                    distance: m.distance(*value),
+                    candidate: self.candidates.len() + j,
+                    value: *value,
+                };
+                if best.as_ref().map_or(true, |b| pick.better_than(b)) {
+                    best = Some(pick);
+                }
+            }
+        }
+        if let Some(Pick {
+            candidate, value, ..
+        }) = &best
+        {
+            if let Some((mistake, label, _)) =
+                others.get(candidate.wrapping_sub(self.candidates.len()))
+            {
+                if *candidate >= self.candidates.len() {
+                    return Some(Found {
+                        mistake: *mistake,
+                        neuron: None,
+                        label: label.clone(),
+                        value: Some(*value),
+                        carried_from: None,
+                        message: None,
+                    });
+                }
+            }
+        }
+        if let Some(Pick {
             group,
             candidate: k,
             value,
             ..
-        } = best?;
-        let carried = group == 2;
-        let c = &self.candidates[k];
-        let carried_from = if carried {
-            let (g, sign) = match &self.graphs[k] {
-                Some(g) => (g, 1.0),
-                None => (self.exact, -1.0),
+        }) = best
+        {
+            let carried = group == 2;
+            let c = &self.candidates[k];
+            let carried_from = if carried {
+                let (g, sign) = match self.graph(k) {
+                    Some(g) => (g, 1.0),
+                    None => (self.exact, -1.0),
+                };
+                Some(self.carried_line(g, sign, &prior, Route::Backward, q, m, earlier)?)
+            } else {
+                None
             };
-            Some(self.carried_line(g, sign, &prior, Route::Backward, q, m)?)
-        } else {
-            None
+            return Some(Found {
+                mistake: c.mistake,
+                neuron: c.neuron,
+                label: None,
+                value: Some(value),
+                carried_from,
+                message: None,
+            });
+        }
+
+        None
+    }
+
+    /// Values of `q` under mistakes that are not a changed computation:
+    /// the chain's factors added, and the values of its neighbours.
+    fn other_values(&self, q: Quantity) -> Vec<(Mistake, Option<String>, f64)> {
+        let p = &self.actual;
+        let g = self.exact;
+        let mut out = Vec::new();
+        // ∂E_total/∂p = ∂E_total/∂out_n + ∂out_n/∂net_n + ∂net_n/∂p, added.
+        if let Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt,
+        } = q
+        {
+            let neuron = match wrt {
+                Sym::Net(n) => Some(n),
+                Sym::Param(_) => {
+                    let nets: Vec<u32> = g
+                        .children(wrt)
+                        .iter()
+                        .filter_map(|c| match c {
+                            Sym::Net(n) => Some(*n),
+                            _ => None,
+                        })
+                        .collect();
+                    match nets.as_slice() {
+                        [n] => Some(*n),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            if let Some(n) = neuron {
+                let mut sum =
+                    p.partial(Sym::ErrTotal, Sym::Out(n)) + p.local(Sym::Out(n), Sym::Net(n));
+                if wrt != Sym::Net(n) {
+                    sum += p.local(Sym::Net(n), wrt);
+                }
+                out.push((Mistake::AddedFactors, None, sum));
+            }
+        }
+        // Neighbours: the same quantity of another neuron of the layer, or
+        // of another param of the same layer.
+        let siblings = |s: Sym| -> Vec<Sym> {
+            match s {
+                Sym::Net(n) | Sym::Out(n) => {
+                    let layer = &self.net.layers[g.layer(n) as usize];
+                    layer
+                        .neurons
+                        .clone()
+                        .filter(|&m| m != n)
+                        .map(|m| {
+                            if matches!(s, Sym::Net(_)) {
+                                Sym::Net(m)
+                            } else {
+                                Sym::Out(m)
+                            }
+                        })
+                        .collect()
+                }
+                Sym::Err(n) => self
+                    .net
+                    .outputs()
+                    .filter(|&m| m != n)
+                    .map(Sym::Err)
+                    .collect(),
+                Sym::Param(a) => (0..self.net.params.len() as u32)
+                    .filter(|&b| {
+                        b != a && g.first_layer(b).is_some() && g.first_layer(b) == g.first_layer(a)
+                    })
+                    .map(Sym::Param)
+                    .collect(),
+                _ => Vec::new(),
+            }
         };
-        Some(Found {
-            mistake: c.mistake,
-            neuron: c.neuron,
-            value: Some(value),
-            carried_from,
-        })
+        let mut alternatives: Vec<Quantity> = Vec::new();
+        match q {
+            Quantity::Value(s) => {
+                alternatives.extend(siblings(s).into_iter().map(Quantity::Value));
+            }
+            Quantity::Partial { of, wrt } => {
+                for w in siblings(wrt) {
+                    alternatives.push(Quantity::Partial { of, wrt: w });
+                }
+                for o in siblings(of) {
+                    alternatives.push(Quantity::Partial { of: o, wrt });
+                }
+            }
+            Quantity::Updated(a) => {
+                for s in siblings(Sym::Param(a)) {
+                    if let Sym::Param(b) = s {
+                        alternatives.push(Quantity::Updated(b));
+                    }
+                }
+            }
+            Quantity::After(_) => {}
+        }
+        for alt in alternatives.into_iter().take(64) {
+            let v = p.quantity(alt);
+            if v.is_finite() && v != 0.0 {
+                out.push((Mistake::WrongNeuron, Some(alt.name(&self.shown)), v));
+            }
+        }
+        out
     }
 
     fn with_prior<'g>(
@@ -608,9 +1069,12 @@ impl<'c, 'n> Checker<'c, 'n> {
         Point::with_overrides(g, overrides, route)
     }
 
-    /// The latest earlier claim without which the recomputed value (times
-    /// `sign`) no longer fits the written number (or, failing that, changes
-    /// at all).
+    /// The line an error was carried forward from: of the earlier claims
+    /// the recomputed value (times `sign`) depends on, the latest one whose
+    /// value is wrong (followed back to where the error started); failing
+    /// that, the latest without which the value no longer fits the written
+    /// number, or changes at all.
+    #[allow(clippy::too_many_arguments)]
     fn carried_line(
         &self,
         g: &Graph<'n>,
@@ -619,34 +1083,84 @@ impl<'c, 'n> Checker<'c, 'n> {
         route: Route,
         q: Quantity,
         m: &Matcher,
+        earlier: &[Verdict],
     ) -> Option<usize> {
         let mut lines: Vec<(usize, Quantity)> = prior.iter().map(|(q, (_, l))| (*l, *q)).collect();
         lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+        // The latest wrong value the claim is computed from.
+        for &(line, pq) in &lines {
+            let wrong = earlier
+                .iter()
+                .rev()
+                .find(|v| v.line == line)
+                .is_some_and(|v| v.ok == Some(false));
+            if wrong && self.influences(pq, q) {
+                return Some(self.root_line(line, earlier));
+            }
+        }
         let with_all = sign * self.with_prior(g, prior, route).quantity(q);
+        let mut breaks = None;
         let mut changed = None;
-        for (line, pq) in lines {
+        for (line, pq) in lines.into_iter().take(32) {
             let mut fewer = prior.clone();
             fewer.remove(&pq);
             let r = sign * self.with_prior(g, &fewer, route).quantity(q);
-            if !m.agrees(r) {
-                return Some(line);
+            let differs = (r - with_all).abs() > 1e-12 * with_all.abs().max(1e-300);
+            if !differs {
+                continue;
             }
-            if changed.is_none() && (r - with_all).abs() > 1e-12 * with_all.abs().max(1e-300) {
+            let wrong = earlier
+                .iter()
+                .rev()
+                .find(|v| v.line == line)
+                .is_some_and(|v| v.ok == Some(false));
+            if wrong {
+                return Some(self.root_line(line, earlier));
+            }
+            if breaks.is_none() && !m.agrees(r) {
+                breaks = Some(line);
+            }
+            if changed.is_none() {
                 changed = Some(line);
             }
         }
-        changed
+        breaks.or(changed)
+    }
+
+    /// Whether a claimed value of `pq` enters the computation of `q`.
+    fn influences(&self, pq: Quantity, q: Quantity) -> bool {
+        let g = self.exact;
+        let reaches = |s: Sym, t: Sym| s == t || g.depends(t, s);
+        match (pq, q) {
+            (Quantity::Value(s), Quantity::Value(t)) => s != t && reaches(s, t),
+            // The local partials along the paths are taken at the values of
+            // `of`'s ancestors.
+            (Quantity::Value(s), Quantity::Partial { of, .. }) => reaches(s, of),
+            (Quantity::Partial { wrt: b, .. }, Quantity::Updated(p)) => reaches(Sym::Param(p), b),
+            (Quantity::Value(_), Quantity::Updated(_)) => true,
+            (Quantity::Value(_) | Quantity::Partial { .. }, Quantity::After(_)) => true,
+            (Quantity::Partial { of: a, wrt: b }, Quantity::Partial { of, wrt }) => {
+                reaches(a, of) && (reaches(wrt, b) || reaches(b, wrt))
+            }
+            (Quantity::Updated(_), Quantity::After(_)) => true,
+            _ => false,
+        }
+    }
+
+    fn random_leaves(&self) -> &[HashMap<Sym, f64>] {
+        self.random_leaves
+            .get_or_init(|| random_leaves(self.exact, RANDOM_POINTS))
     }
 
     /// The random points of graph `k` (`None`: the exact graph).
     fn random_points(&self, k: Option<usize>) -> &[Point<'c, 'n>] {
         let build = |g: &'c Graph<'n>| {
-            self.random_leaves
+            self.random_leaves()
                 .iter()
                 .map(|l| Point::at(g, l.clone()))
                 .collect::<Vec<_>>()
         };
-        match k.and_then(|k| self.graphs[k].as_ref().map(|g| (k, g))) {
+        match k.and_then(|k| self.graph(k).map(|g| (k, g))) {
             Some((k, g)) => self.candidate_random[k].get_or_init(|| build(g)),
             None => self.exact_random.get_or_init(|| build(self.exact)),
         }
@@ -655,12 +1169,12 @@ impl<'c, 'n> Checker<'c, 'n> {
     /// Whether formula `e` is the same function as `q` computed by candidate
     /// `k` (`None`: the correct computation).
     fn same_function(&self, e: &Expr, q: Quantity, k: Option<usize>) -> bool {
-        let negated = k.is_some_and(|k| self.graphs[k].is_none());
+        let negated = k.is_some_and(|k| self.graph(k).is_none());
         let sign = if negated { -1.0 } else { 1.0 };
         // The reference at the network's values (`j` = None) or at random point j.
         let reference = |j: Option<usize>| -> f64 {
             let v = match (k, j) {
-                (Some(k), None) if !negated => self.points[k].as_ref().map(|p| p.quantity(q)),
+                (Some(k), None) if !negated => self.point(k).map(|p| p.quantity(q)),
                 (Some(k), Some(j)) if !negated => Some(self.random_points(Some(k))[j].quantity(q)),
                 _ => None,
             };
@@ -686,16 +1200,14 @@ impl<'c, 'n> Checker<'c, 'n> {
     }
 
     fn diagnose_formula(&self, e: &Expr, q: Quantity) -> Option<Found> {
-        self.candidates
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.applies_to(q))
-            .find(|(k, _)| self.same_function(e, q, Some(*k)))
-            .map(|(_, c)| Found {
-                mistake: c.mistake,
-                neuron: c.neuron,
-                value: None,
-                carried_from: None,
+        (0..self.candidates.len())
+            .filter(|&k| self.relevant(k, q))
+            .find(|&k| self.same_function(e, q, Some(k)))
+            .map(|k| {
+                let c = &self.candidates[k];
+                let mut f = Found::of(c.mistake);
+                f.neuron = c.neuron;
+                f
             })
     }
 
@@ -712,7 +1224,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                 moved.insert(leaf, x + 0.1 * (x.abs() + 0.1));
                 let other = Point::at(self.exact, moved).quantity(q);
                 let differs = match (base.is_finite(), other.is_finite()) {
-                    (true, true) => (base - other).abs() > 1e-12 * base.abs().max(1e-9),
+                    (true, true) => (base - other).abs() > 1e-9 * base.abs().max(other.abs()),
                     (a, b) => a != b,
                 };
                 if differs {
@@ -732,7 +1244,8 @@ impl<'c, 'n> Checker<'c, 'n> {
                 syms.push(s)
             }
         });
-        if syms.is_empty() {
+        // Moving each leaf in turn is too costly for a large network.
+        if syms.is_empty() || self.exact.leaves().len() > MANY_LEAVES {
             return Vec::new();
         }
         let dep = self.dependent_leaves(q);
@@ -741,6 +1254,106 @@ impl<'c, 'n> Checker<'c, 'n> {
             .map(|s| self.shown.plain(s))
             .collect()
     }
+}
+
+/// The matcher of a number or of arithmetic with numbers.
+fn matcher_of(g: &Given, tolerance: Option<Tolerance>) -> Option<Matcher> {
+    match *g {
+        Given::Number { value, precision } => Some(Matcher {
+            given: value,
+            precision,
+            tolerance,
+        }),
+        Given::Arithmetic { value, err } => {
+            let own = err + 1e-9 * value.abs();
+            let t = match tolerance {
+                Some(Tolerance::Absolute(t)) => Tolerance::Absolute(t.max(own)),
+                Some(Tolerance::Relative(r)) => Tolerance::Absolute((r * value.abs()).max(own)),
+                None => Tolerance::Absolute(own),
+            };
+            Some(Matcher {
+                given: value,
+                precision: Precision::Exact,
+                tolerance: Some(t),
+            })
+        }
+        Given::Formula(_) => None,
+    }
+}
+
+/// A link of the chain that does not follow: the first numeric link that
+/// agrees with the exact value while the claim does not, or whose value
+/// the next one does not agree with.
+fn arithmetic_slip(
+    claim: &Claim,
+    m: &Matcher,
+    expected: f64,
+    tolerance: Option<Tolerance>,
+) -> Option<Found> {
+    let links: Vec<(&Link, Matcher)> = claim
+        .links
+        .iter()
+        .filter_map(|l| matcher_of(&l.given, tolerance).map(|m| (l, m)))
+        .collect();
+    for (j, (link, lm)) in links.iter().enumerate() {
+        let (next_text, next_agrees) = match links.get(j + 1) {
+            Some((n, nm)) => (n.text.clone(), nm.agrees(lm.given) || lm.agrees(nm.given)),
+            None => (
+                claim.given_text.clone(),
+                m.agrees(lm.given) || lm.agrees(m.given),
+            ),
+        };
+        if !next_agrees || lm.agrees(expected) {
+            let mut f = Found::of(Mistake::Arithmetic);
+            f.message = Some(words::arithmetic(
+                &link.text,
+                &number::format(lm.given, 9),
+                &next_text,
+            ));
+            f.value = Some(lm.given);
+            return Some(f);
+        }
+    }
+    None
+}
+
+/// The words of `not_updated` when the written number agrees with the value
+/// `before` the update and the update moves it (to `after`).
+fn not_updated_words(
+    m: &Matcher,
+    name: &str,
+    before: f64,
+    after: f64,
+    fmt: &dyn Fn(f64) -> String,
+) -> Option<String> {
+    if !before.is_finite() || !after.is_finite() || (before - after).abs() <= 1e-15 * before.abs() {
+        return None;
+    }
+    if !m.agrees(before) {
+        return None;
+    }
+    // The decimals that tell `after` from `before`.
+    let written = match m.precision {
+        Precision::Places { places, .. } => places.max(0),
+        Precision::Exact => 0,
+    };
+    let round = |x: f64, p: i32| {
+        let f = 10f64.powi(p);
+        (x * f).round() / f
+    };
+    let mut places = written;
+    while places < 17 && round(after, places) == round(before, places) {
+        places += 1;
+    }
+    let shown = format!("{:.*}", places as usize, after);
+    Some(words::not_updated(
+        name,
+        &fmt(before),
+        &fmt(after - before),
+        &fmt(after),
+        places as usize,
+        &shown,
+    ))
 }
 
 /// Equal up to floating-point rounding.

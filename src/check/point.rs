@@ -4,7 +4,48 @@
 //! quantity, so that later steps can be recomputed from them.
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A map with a small, fast, deterministic hash: the maps of a point are
+/// looked up for every quantity of every step.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// The multiply-rotate hash of rustc (`FxHasher`), for small keys.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+use std::rc::Rc;
 
 use super::claim::Quantity;
 use super::graph::{flag, Graph, UpdateRule};
@@ -29,7 +70,7 @@ pub(crate) enum Route {
 /// student gave, which replace the computed ones.
 pub(crate) struct Point<'g, 'n> {
     g: &'g Graph<'n>,
-    leaf: HashMap<Sym, f64>,
+    leaf: Rc<HashMap<Sym, f64>>,
     overrides: HashMap<Quantity, f64>,
     route: Route,
     values: RefCell<HashMap<Sym, f64>>,
@@ -41,24 +82,26 @@ pub(crate) struct Point<'g, 'n> {
 impl<'g, 'n> Point<'g, 'n> {
     /// The point of the network's own numbers.
     pub(crate) fn actual(g: &'g Graph<'n>) -> Point<'g, 'n> {
-        let leaf = g
-            .leaves()
-            .iter()
-            .map(|&s| (s, g.net.fixed_value(s).unwrap_or(f64::NAN)))
-            .collect();
-        Point::at(g, leaf)
+        Point::shared(g, g.actual_leaves())
     }
 
     /// The point with these leaf values.
-    pub(crate) fn at(g: &'g Graph<'n>, leaf: HashMap<Sym, f64>) -> Point<'g, 'n> {
+    pub(crate) fn at(
+        g: &'g Graph<'n>,
+        leaf: impl IntoIterator<Item = (Sym, f64)>,
+    ) -> Point<'g, 'n> {
+        Point::shared(g, Rc::new(leaf.into_iter().collect()))
+    }
+
+    fn shared(g: &'g Graph<'n>, leaf: Rc<HashMap<Sym, f64>>) -> Point<'g, 'n> {
         Point {
             g,
             leaf,
-            overrides: HashMap::new(),
+            overrides: HashMap::default(),
             route: Route::Backward,
-            values: RefCell::new(HashMap::new()),
-            partials: RefCell::new(HashMap::new()),
-            updated: RefCell::new(HashMap::new()),
+            values: RefCell::new(HashMap::default()),
+            partials: RefCell::new(HashMap::default()),
+            updated: RefCell::new(HashMap::default()),
             after: OnceCell::new(),
         }
     }
@@ -126,7 +169,7 @@ impl<'g, 'n> Point<'g, 'n> {
                 return (own - m).exp() / sum;
             }
         }
-        match g.defs.get(&s) {
+        match g.def(s) {
             Some(e) => eval(e, &|t| self.value(t), &g.net.functions),
             None => f64::NAN,
         }
@@ -154,6 +197,17 @@ impl<'g, 'n> Point<'g, 'n> {
 
     fn compute_partial(&self, a: Sym, b: Sym) -> f64 {
         let g = self.g;
+        if let (Some(k), Sym::Out(_), Sym::ErrTotal | Sym::Err(_)) = (g.variant.single_via, b, a) {
+            let nets = g
+                .children(b)
+                .iter()
+                .filter(|c| matches!(c, Sym::Net(_)))
+                .count();
+            let via = Sym::Net(k);
+            if nets >= 2 && g.children(b).contains(&via) && g.depends(a, via) {
+                return self.partial(a, via) * self.local(via, b);
+            }
+        }
         if let Some(k) = g.variant.single_output {
             if a == Sym::ErrTotal && g.outputs_fed(b) >= 2 {
                 return self.partial(Sym::Err(k), b);
@@ -185,7 +239,7 @@ impl<'g, 'n> Point<'g, 'n> {
     }
 
     /// ∂def(a)/∂p at this point (a claimed value of it, if there is one).
-    fn local(&self, a: Sym, p: Sym) -> f64 {
+    pub(crate) fn local(&self, a: Sym, p: Sym) -> f64 {
         if let Some(v) = self.overrides.get(&Quantity::Partial { of: a, wrt: p }) {
             return *v;
         }
@@ -229,7 +283,7 @@ impl<'g, 'n> Point<'g, 'n> {
     /// The point after the update: every param replaced by its updated value.
     fn after(&self) -> &Point<'g, 'n> {
         self.after.get_or_init(|| {
-            let mut leaf = self.leaf.clone();
+            let mut leaf = (*self.leaf).clone();
             for q in 0..self.g.net.params.len() as u32 {
                 leaf.insert(Sym::Param(q), self.updated(q));
             }

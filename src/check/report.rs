@@ -7,6 +7,7 @@ use super::{words, Report, Verdict};
 
 const GREEN: &str = "\x1b[32m";
 const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
@@ -28,23 +29,35 @@ pub fn render_text(report: &Report, colour: bool) -> String {
         .unwrap_or(1);
     let mut out = String::new();
     for v in &report.verdicts {
-        let mark = if v.ok {
-            paint(GREEN, "✓")
-        } else {
-            paint(RED, "✗")
+        let mark = match v.ok {
+            Some(true) => paint(GREEN, "✓"),
+            Some(false) if v.diagnosis == Some(super::Mistake::CarriedForward) => {
+                paint(YELLOW, "↳")
+            }
+            Some(false) => paint(RED, "✗"),
+            None => paint(YELLOW, "?"),
         };
-        out.push_str(&format!(
-            "{mark} {:>width$}  {} = {}",
-            v.line, v.written, v.given
-        ));
-        if !v.ok {
+        if v.ok.is_none() && v.written.is_empty() {
+            out.push_str(&format!("{mark} {:>width$}  {}", v.line, v.given));
+        } else {
+            out.push_str(&format!(
+                "{mark} {:>width$}  {} = {}",
+                v.line, v.written, v.given
+            ));
+        }
+        if v.ok != Some(true) || v.message != words::RIGHT {
             out.push_str(" — ");
             out.push_str(&v.message);
         }
         out.push('\n');
     }
-    let summary = words::summary(report.right(), report.wrong());
-    let summary = if report.wrong() == 0 {
+    let summary = words::summary(
+        report.right(),
+        report.wrong(),
+        report.carried(),
+        report.unreadable(),
+    );
+    let summary = if report.all_right() {
         paint(GREEN, &summary)
     } else {
         paint(RED, &summary)
@@ -55,7 +68,7 @@ pub fn render_text(report: &Report, colour: bool) -> String {
 }
 
 fn verdict_json(v: &Verdict) -> Value {
-    json!({
+    let mut o = json!({
         "line": v.line,
         "quantity": v.quantity,
         "given": v.given,
@@ -64,16 +77,24 @@ fn verdict_json(v: &Verdict) -> Value {
         "diagnosis": v.diagnosis.map(|m| m.code()),
         "carried_from": v.carried_from,
         "message": v.message,
-    })
+    });
+    if let (Some(k), Some(map)) = (v.sample, o.as_object_mut()) {
+        map.insert("sample".to_string(), json!(k));
+    }
+    o
 }
 
-/// `{"claims": [...], "right": N, "wrong": N}`, pretty-printed.
+/// `{"claims": [...], "right": N, "wrong": N, "carried_forward": N,
+/// "unreadable": N}`, pretty-printed. A line that cannot be read has
+/// `"ok": null`.
 pub fn render_json(report: &Report) -> String {
     let claims: Vec<Value> = report.verdicts.iter().map(verdict_json).collect();
     let doc = json!({
         "claims": claims,
         "right": report.right(),
         "wrong": report.wrong(),
+        "carried_forward": report.carried(),
+        "unreadable": report.unreadable(),
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
     s.push('\n');

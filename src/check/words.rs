@@ -77,7 +77,56 @@ gradients were taken; every gradient uses the original weights"
                 .to_string()
         }
         (Mistake::CarriedForward, _) => "it follows from an earlier value".to_string(),
+        (Mistake::NotUpdated, _) => "this is the value before the update".to_string(),
+        (Mistake::Arithmetic, _) => "a slip in the arithmetic".to_string(),
+        (Mistake::OutForDerivative, _) => {
+            "∂out/∂net was taken as out; for a sigmoid it is out(1 − out)".to_string()
+        }
+        (Mistake::AddedFactors, _) => {
+            "the factors of the chain rule were added; they are multiplied".to_string()
+        }
+        (Mistake::WrongNeuron, Some(k)) => format!("this is the value of {k}"),
+        (Mistake::WrongNeuron, None) => {
+            "this is the value of a neighbouring neuron or weight".to_string()
+        }
     }
+}
+
+/// A gradient between hidden layers taken through one neuron `k` only.
+pub(crate) fn single_next(k: &str) -> String {
+    format!(
+        "the hidden gradient went through {k} only; it sums over every neuron of the next layer"
+    )
+}
+
+/// A param written as before the update.
+pub(crate) fn not_updated(
+    quantity: &str,
+    before: &str,
+    by: &str,
+    after: &str,
+    places: usize,
+    shown: &str,
+) -> String {
+    format!(
+        "not updated: {quantity} was {before} before the update, which moves it by {by} to \
+{after}; {places} decimals ({shown}) show the update"
+    )
+}
+
+/// A link of a chain that does not follow from the one before it.
+pub(crate) fn arithmetic(link: &str, value: &str, next: &str) -> String {
+    format!("a slip in the arithmetic: `{link}` is {value}, not {next}")
+}
+
+/// A right number too short to tell the answer from a known mistake.
+pub(crate) fn more_digits(code: &str, value: &str, written: &str) -> String {
+    format!("right; give more digits: the mistake `{code}` gives {value}, which also rounds to {written}")
+}
+
+/// A line that cannot be read.
+pub(crate) fn unreadable(col: usize, why: &str, how: &str) -> String {
+    format!("cannot read this line (column {col}): {why}; {how}")
 }
 
 /// Carried forward from line `line`: `wrong_there` says whether that value
@@ -95,10 +144,36 @@ pub(crate) fn with_carried(mistake: &str, line: usize) -> String {
     format!("{mistake}, with your value from line {line}")
 }
 
-/// The summary line.
-pub(crate) fn summary(right: usize, wrong: usize) -> String {
-    match (right, wrong) {
-        (r, 0) => format!("all {r} right"),
-        (r, w) => format!("{r} right, {w} wrong"),
+/// The summary line: `7 right, 1 wrong, 10 right for your earlier value,
+/// 1 unreadable`.
+pub(crate) fn summary(right: usize, wrong: usize, carried: usize, unreadable: usize) -> String {
+    let mut s = match (right, wrong, carried, unreadable) {
+        (r, 0, 0, 0) => return format!("all {r} right"),
+        (r, w, _, _) => format!("{r} right, {w} wrong"),
+    };
+    if carried > 0 {
+        s.push_str(&format!(", {carried} right for your earlier value"));
     }
+    if unreadable > 0 {
+        s.push_str(&format!(", {unreadable} unreadable"));
+    }
+    s
 }
+
+/// A claim of several samples judged against the sample its number fits.
+pub(crate) fn judged_as_sample(k: usize) -> String {
+    format!("judged as sample {k}; put the values of one sample under a `Sample {k}` heading")
+}
+
+/// A combined quantity given as the sum over the samples.
+pub(crate) const BATCH_SUM: &str =
+    "this is the sum over the samples; the batch's E_total and gradients are their mean";
+
+/// A combined quantity given as one sample's value.
+pub(crate) fn one_sample(k: usize) -> String {
+    format!("this is sample {k}'s value; the batch combines every sample")
+}
+
+/// A combined quantity that fits nothing known.
+pub(crate) const BATCH: &str =
+    "outside a `Sample K` heading, E_total, its gradients and the updates are the batch's";

@@ -8,7 +8,6 @@ use super::solve::NotationArg;
 use super::{eval_failure, read_source, write_output, Failure};
 use crate::check::{self, render_json, render_text, Tolerance};
 use crate::derivation::{derive, Options};
-use crate::diagnostic::Diagnostics;
 use crate::parse::{parse_answers, parse_network};
 
 /// Output formats of `check`.
@@ -50,50 +49,84 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     }
     let src = read_source(&args.file)?;
     let mut net = parse_network(&src.name, &src.text)?;
-    if let Some(data) = net.data.take() {
-        // A hand calculation is of one sample: that sample's network.
-        let rows = data.rows.len();
-        let Some(k) = args.sample.map(|k| k as usize).filter(|k| *k <= rows) else {
+    let rows = net.data.as_ref().map(|d| d.rows.len());
+    match (rows, args.sample) {
+        (Some(rows), Some(k)) => {
+            let k = k as usize;
+            if k > rows {
+                return Err(Failure::Input(format!(
+                    "{}: `--sample {k}`: the `data` block has {rows} samples (1 to {rows})\n",
+                    src.name
+                )));
+            }
+            // A hand calculation of one sample: that sample's network.
+            net = check::sample_network(&net, k - 1);
+        }
+        (None, Some(_)) => {
             return Err(Failure::Input(format!(
-                "{}: `check` judges one sample, and this network has a `data` block of {rows} samples; say which with `--sample K` (1 to {rows})\n",
+                "{}: `--sample` picks a sample of a `data` block, and this network has none\n",
                 src.name
             )));
-        };
-        let (xs, ts) = &data.rows[k - 1];
-        for (&i, v) in data.inputs.iter().zip(xs) {
-            net.inputs[i as usize].value = *v;
         }
-        for (&o, v) in data.outputs.iter().zip(ts) {
-            net.targets[o as usize] = Some(*v);
-        }
-    } else if args.sample.is_some() {
-        return Err(Failure::Input(format!(
-            "{}: `--sample` picks a sample of a `data` block, and this network has none\n",
-            src.name
-        )));
+        _ => {}
     }
     // A network whose solution is not a number cannot be checked against.
     derive(&net, Options::default()).map_err(|e| eval_failure(&src, e))?;
-    let answers = read_source(&args.answers)?;
-    let claims = parse_answers(&net, &answers.name, &answers.text)?;
-    if claims.is_empty() {
-        return Err(Failure::Input(format!(
-            "{}: no claims; write one a line, like `net_h1 = 0.3775`\n",
-            answers.name
-        )));
-    }
+    let answers = read_answers(&args.answers)?;
+    let parsed = parse_answers(&net, &answers.name, &answers.text)?;
     let opts = check::Options {
         tolerance: args.tolerance,
         notation: args.notation.into(),
     };
-    let report = check::check(&net, &claims, &opts)
-        .map_err(|items| Diagnostics::new(&answers.name, &answers.text, items))?;
+    let report = check::check(&net, &parsed, &opts);
     let text = match args.format {
+        Format::Text if report.verdicts.is_empty() => {
+            "no claims: write one a line, like `net_h1 = 0.3775`\n".to_string()
+        }
         Format::Text => render_text(&report, colour()),
         Format::Json => render_json(&report),
     };
     write_output(None, &text)?;
-    Ok(if report.wrong() == 0 { 0 } else { 1 })
+    Ok(if report.all_right() && !report.verdicts.is_empty() {
+        0
+    } else {
+        1
+    })
+}
+
+/// Reads an answers file: UTF-8 (with or without a byte-order mark), or
+/// UTF-16 with its byte-order mark, as a notebook or a word processor on
+/// some systems saves it. Anything else is refused as not text.
+fn read_answers(path: &Path) -> Result<super::Source, Failure> {
+    let utf16 = |bytes: &[u8], little: bool| -> Option<String> {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| {
+                if little {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        (bytes.len() % 2 == 0).then(|| String::from_utf16(&units).ok())?
+    };
+    if path != Path::new("-") {
+        if let Ok(bytes) = std::fs::read(path) {
+            let decoded = match bytes.as_slice() {
+                [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+                [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+                _ => None,
+            };
+            if let Some(text) = decoded {
+                return Ok(super::Source {
+                    name: path.display().to_string(),
+                    text,
+                });
+            }
+        }
+    }
+    read_source(path)
 }
 
 /// Colour on a terminal, unless `NO_COLOR` is set (https://no-color.org).
