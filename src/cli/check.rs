@@ -11,6 +11,9 @@ use crate::derivation::{derive, Options};
 use crate::diagnostic::Diagnostics;
 use crate::parse::{parse_answers, parse_network};
 
+/// Largest answers file read: a hand derivation is a few kilobytes.
+pub(crate) const MAX_ANSWERS_BYTES: usize = 1 << 20;
+
 /// Output formats of `check`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -41,6 +44,8 @@ pub(crate) struct Args {
     /// With a `data` block: the sample the hand calculation is of (from 1).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     sample: Option<u64>,
+    #[command(flatten)]
+    limits: super::Limits,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
@@ -72,9 +77,15 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             src.name
         )));
     }
+    args.limits.work(
+        &src.name,
+        crate::parse::solution_work(&net),
+        crate::parse::MAX_WORK,
+        "params and neurons × samples",
+    )?;
     // A network whose solution is not a number cannot be checked against.
     derive(&net, Options::default()).map_err(|e| eval_failure(&src, e))?;
-    let answers = read_source(&args.answers)?;
+    let answers = super::read_text(&args.answers, MAX_ANSWERS_BYTES, "an answers file")?;
     let claims = parse_answers(&net, &answers.name, &answers.text)?;
     if claims.is_empty() {
         return Err(Failure::Input(format!(

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{eval_failure, read_source, write_output, Failure};
+use super::{eval_failure, output, read_source, write_output, Failure};
 use crate::derivation::Options;
 use crate::notation::Notation;
 use crate::parse::parse_network;
@@ -88,11 +88,28 @@ pub(crate) struct Args {
     /// Also write the network drawing to this SVG file (Markdown pages reference it).
     #[arg(long, value_name = "FILE.svg")]
     diagram: Option<PathBuf>,
+    #[command(flatten)]
+    limits: super::Limits,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
+    if let Some(o) = &args.output {
+        output::refuse_input(o, "-o", &args.file)?;
+    }
+    if let Some(d) = &args.diagram {
+        output::refuse_input(d, "--diagram", &args.file)?;
+        if let Some(o) = &args.output {
+            output::refuse_same((o, "-o"), (d, "--diagram"))?;
+        }
+    }
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    args.limits.work(
+        &src.name,
+        crate::parse::solution_work(&net),
+        crate::parse::MAX_WORK,
+        "params and neurons × samples",
+    )?;
     let mut opts = Options::default();
     if args.hand {
         opts = opts.with_hand_rounding(args.decimals as usize);
@@ -116,6 +133,8 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             )));
         }
     }
+    // The drawing is written only once the page is.
+    let mut side: Option<(PathBuf, String)> = None;
     let text = match args.format {
         Format::Json => render::json::render(&sol),
         Format::Md | Format::Tex | Format::Html => {
@@ -125,11 +144,10 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 Markup::Markdown
             };
             let user = match &args.template {
-                Some(path) => Some((
-                    path.display().to_string(),
-                    std::fs::read_to_string(path)
-                        .map_err(|e| anyhow::anyhow!("reading template {}: {e}", path.display()))?,
-                )),
+                Some(path) => {
+                    let t = super::read_text(path, templates::MAX_TEMPLATE_BYTES, "a template")?;
+                    Some((t.name, t.text))
+                }
                 None => None,
             };
             let strings = templates::strings(&args.lang)?;
@@ -157,9 +175,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 Some((name, _)) => templates::render(&hb, &page, name)?,
                 None => templates::render_builtin(&hb, &mut page, markup)?,
             };
-            if let (Some(path), Some(svg)) = (&args.diagram, &drawing) {
-                super::write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
-            }
+            side = args.diagram.clone().zip(drawing);
             let out = if args.format == Format::Html {
                 let body = html::body(&text)
                     .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
@@ -173,6 +189,9 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         }
     };
     write_output(args.output.as_ref(), &text)?;
+    if let Some((path, svg)) = side {
+        super::write_atomic(&path, svg.as_bytes()).map_err(Failure::Other)?;
+    }
     std::mem::forget(text);
     std::mem::forget(sol);
     std::mem::forget(net);

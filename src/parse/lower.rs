@@ -14,6 +14,14 @@ use crate::model::{Activation, Batch, Data, Function, Layer, Loss, Network, Neur
 /// The widest layer or vector accepted.
 pub(crate) const MAX_LAYER_WIDTH: usize = 100_000;
 
+/// Most rows of a `data` block.
+pub(crate) const MAX_DATA_ROWS: usize = 1_000_000;
+
+/// Most params dense layers may generate in one network: checked before
+/// they are made, so that a few bytes (`layer h[100000] … dense x`) never
+/// allocate without bound.
+pub(crate) const MAX_GENERATED_PARAMS: usize = 2_000_000;
+
 /// Words of the language that cannot name anything.
 pub(crate) const KEYWORDS: [&str; 14] = [
     "network", "input", "param", "const", "fn", "layer", "target", "loss", "rate", "init", "seed",
@@ -415,6 +423,25 @@ impl<'s> Lowerer<'s> {
     /// Inputs named in the header that no `input` line declares are
     /// declared here; the first row gives every input and target its value.
     fn data(&mut self, body: &str, offset: usize, block: Span, layers: usize) {
+        // Counted before any row is read, so that a long block is refused
+        // without the memory of its rows.
+        let count = body
+            .split('\n')
+            .filter(|l| !l.split('#').next().unwrap_or("").trim().is_empty())
+            .count();
+        if count > MAX_DATA_ROWS + 1 {
+            self.errors.push(
+                Diagnostic::new(
+                    Span::new(block.start, block.start + 4),
+                    format!(
+                        "the `data` block has {} rows, more than the limit of {MAX_DATA_ROWS} rows",
+                        count - 1
+                    ),
+                )
+                .with_note("split the data into several files"),
+            );
+            return;
+        }
         let mut lines = Vec::new();
         let mut pos = offset;
         for line in body.split_inclusive('\n') {
@@ -727,6 +754,7 @@ impl<'s> Lowerer<'s> {
         let mut rng = raw
             .init
             .map(|(_, seed, _)| crate::rng::SplitMix64::new(seed));
+        let mut generated = 0usize;
         for (li, layer) in raw.layers.iter().enumerate() {
             let activation = self.activation(layer.act.clone());
             let first = next;
@@ -734,6 +762,23 @@ impl<'s> Lowerer<'s> {
                 Some((src, sspan)) => self.dense_sources(src, *sspan, li as u32),
                 None => Vec::new(),
             };
+            if layer.dense.is_some() {
+                generated =
+                    generated.saturating_add(layer.neurons.len().saturating_mul(sources.len() + 1));
+                if generated > MAX_GENERATED_PARAMS {
+                    self.errors.push(
+                        Diagnostic::new(
+                            layer.span,
+                            format!(
+                                "the dense layers up to `{}` have {generated} params, more than the limit of {MAX_GENERATED_PARAMS} params of one network",
+                                layer.name
+                            ),
+                        )
+                        .with_note("make the layers narrower"),
+                    );
+                    return;
+                }
+            }
             let mut missing = 0usize;
             for (name, span, expr) in &layer.neurons {
                 let e = match expr {

@@ -21,7 +21,10 @@ use crate::model::Network;
 
 pub use answers::{parse_answers, parse_quantity};
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
-pub use limits::{MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_TERMS};
+pub use limits::{
+    solution_work, MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_OUTPUT_BYTES, MAX_TERMS, MAX_TRAIN_WORK,
+    MAX_WORK,
+};
 pub use lower::lower;
 
 /// The widest layer or vector accepted.

@@ -10,6 +10,9 @@ use handlebars::{
 use super::page::{Markup, Page};
 use crate::number;
 
+/// Largest user template read.
+pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
+
 /// The built-in Markdown template: head, one step per param, tail.
 pub const SOLUTION_MD: &str = include_str!("../../templates/solution.md.hbs");
 /// The built-in LaTeX template.
