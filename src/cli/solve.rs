@@ -166,11 +166,12 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             } else if let Some(path) = &args.diagram {
                 page.diagram_src = Some(path.display().to_string());
             }
-            let hb = templates::registry(
-                markup,
-                user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-                args.decimals as usize,
-            )?;
+            let hb = match &user {
+                Some((name, text)) => {
+                    templates::user_registry(markup, name, text, args.decimals as usize)?
+                }
+                None => templates::registry(markup, None, args.decimals as usize)?,
+            };
             let text = match &user {
                 Some((name, _)) => templates::render(&hb, &page, name)?,
                 None => templates::render_builtin(&hb, &mut page, markup)?,

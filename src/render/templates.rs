@@ -3,6 +3,7 @@
 //! LaTeX registries do not HTML-escape; `esc` escapes for the format.
 
 use anyhow::{anyhow, Context as _};
+use handlebars::template::{Parameter, Template, TemplateElement};
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderErrorReason,
 };
@@ -144,19 +145,41 @@ pub fn yaml_string(s: &str) -> String {
     out
 }
 
-/// The helpers that need nothing but their argument.
-mod helpers {
-    // The macro makes a public struct for each helper.
-    #![allow(missing_docs, unreachable_pub)]
-    use super::{environment, yaml_string};
-
-    handlebars::handlebars_helper!(yaml: |s: str| yaml_string(s));
-    // A number as a page shows it, written for math: `1e-300` → `1 \times 10^{-300}`.
-    handlebars::handlebars_helper!(texnum: |s: str| crate::number::latex_of(s));
-    handlebars::handlebars_helper!(aligned: |lines: Json| environment("aligned", lines));
-    handlebars::handlebars_helper!(align: |lines: Json| environment("align*", lines));
+/// A helper of one argument that writes `f` of it as it is: its output is
+/// already in the page's format, and never escaped again.
+fn writer(
+    f: fn(&serde_json::Value) -> String,
+) -> impl Fn(
+    &Helper<'_>,
+    &Handlebars<'_>,
+    &Context,
+    &mut RenderContext<'_, '_>,
+    &mut dyn Output,
+) -> HelperResult
+       + Send
+       + Sync {
+    move |h, _, _, _, out| {
+        out.write(&f(param_str(h, 0)?))?;
+        Ok(())
+    }
 }
-use helpers::{align, aligned, texnum, yaml};
+
+fn yaml(v: &serde_json::Value) -> String {
+    yaml_string(&v.render())
+}
+
+// A number as a page shows it, written for math: `1e-300` → `1 \times 10^{-300}`.
+fn texnum(v: &serde_json::Value) -> String {
+    number::latex_of(&v.render())
+}
+
+fn aligned(lines: &serde_json::Value) -> String {
+    environment("aligned", lines)
+}
+
+fn align(lines: &serde_json::Value) -> String {
+    environment("align*", lines)
+}
 
 /// `\begin{ENV}` … `\end{ENV}` around lines joined by `\\`.
 fn environment(env: &str, lines: &serde_json::Value) -> String {
@@ -205,12 +228,12 @@ pub fn registry(
             },
         ),
     );
-    hb.register_helper("yaml", Box::new(yaml));
-    hb.register_helper("texnum", Box::new(texnum));
+    hb.register_helper("yaml", Box::new(writer(yaml)));
+    hb.register_helper("texnum", Box::new(writer(texnum)));
     // Lines of an `aligned` block (inside $$…$$).
-    hb.register_helper("aligned", Box::new(aligned));
+    hb.register_helper("aligned", Box::new(writer(aligned)));
     // A displayed `align*` environment (LaTeX documents).
-    hb.register_helper("align", Box::new(align));
+    hb.register_helper("align", Box::new(writer(align)));
     hb.register_helper(
         "num",
         Box::new(
@@ -246,6 +269,161 @@ pub fn registry(
     hb.register_template_string("solution", text)
         .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
     Ok(hb)
+}
+
+/// A handlebars registry for a user's template `text` (read from `name`):
+/// every `{{value}}` is escaped for `markup` (Markdown or LaTeX), and only
+/// `{{{value}}}` writes a value as it is. The built-in partials it may call
+/// are trusted and write their values as they are. A template whose inline
+/// partials call themselves, or that names a partial by an expression, is
+/// refused: it could recurse without end.
+pub fn user_registry(
+    markup: Markup,
+    name: &str,
+    text: &str,
+    decimals: usize,
+) -> anyhow::Result<Handlebars<'static>> {
+    let mut hb = registry(markup, None, decimals)?;
+    match markup {
+        Markup::Markdown => hb.register_escape_fn(escape_markdown),
+        Markup::Latex => hb.register_escape_fn(escape_latex),
+    }
+    for (partial, text) in PARTIALS {
+        let mut t = Template::compile_with_name(*text, (*partial).to_string())
+            .map_err(|e| anyhow!("{}", template_error(partial, &e.to_string())))?;
+        trust(&mut t);
+        hb.register_template(partial, t);
+    }
+    let template = Template::compile_with_name(text, "solution".to_string())
+        .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
+    if let Some(problem) = recursion(&template) {
+        return Err(anyhow!("template {name}: {problem}"));
+    }
+    hb.register_template("solution", template);
+    Ok(hb)
+}
+
+/// Makes every `{{value}}` of a built-in template write as it is.
+fn trust(t: &mut Template) {
+    for e in &mut t.elements {
+        if let TemplateElement::Expression(h) = e {
+            *e = TemplateElement::HtmlExpression(h.clone());
+        }
+        match e {
+            TemplateElement::HelperBlock(h) => {
+                for t in [&mut h.template, &mut h.inverse].into_iter().flatten() {
+                    trust(t);
+                }
+            }
+            TemplateElement::DecoratorBlock(d) | TemplateElement::PartialBlock(d) => {
+                if let Some(t) = &mut d.template {
+                    trust(t);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Why a user's template could recurse without end, if it could: an inline
+/// partial that calls itself (directly or through others), or a partial
+/// named by an expression.
+fn recursion(t: &Template) -> Option<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // The partials each inline partial calls ("" is the template itself).
+    let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut problem = None;
+    fn walk(
+        t: &Template,
+        owner: &str,
+        calls: &mut BTreeMap<String, BTreeSet<String>>,
+        problem: &mut Option<String>,
+    ) {
+        for e in &t.elements {
+            match e {
+                TemplateElement::HelperBlock(h) => {
+                    for t in [&h.template, &h.inverse].into_iter().flatten() {
+                        walk(t, owner, calls, problem);
+                    }
+                }
+                TemplateElement::DecoratorBlock(d) | TemplateElement::DecoratorExpression(d) => {
+                    let inline = d.name.as_name() == Some("inline");
+                    let defined = d.params.first().and_then(|p| match p {
+                        Parameter::Literal(serde_json::Value::String(s)) => Some(s.clone()),
+                        p => p.as_name().map(str::to_string),
+                    });
+                    match (inline, defined, &d.template) {
+                        (true, Some(n), Some(body)) => {
+                            calls.entry(n.clone()).or_default();
+                            walk(body, &n, calls, problem);
+                        }
+                        (_, _, Some(body)) => walk(body, owner, calls, problem),
+                        _ => {}
+                    }
+                }
+                TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
+                    match &d.name {
+                        Parameter::Subexpression(_) => {
+                            problem.get_or_insert_with(|| {
+                                "a partial named by an expression (`{{> (…)}}`) is not allowed; name it".to_string()
+                            });
+                        }
+                        p => {
+                            if let Some(n) = p.as_name() {
+                                calls
+                                    .entry(owner.to_string())
+                                    .or_default()
+                                    .insert(n.to_string());
+                            }
+                        }
+                    }
+                    if let Some(body) = &d.template {
+                        walk(body, owner, calls, problem);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(t, "", &mut calls, &mut problem);
+    if problem.is_some() {
+        return problem;
+    }
+    // A cycle among the inline partials: depth-first, with colours.
+    let inline: BTreeSet<&String> = calls.keys().filter(|k| !k.is_empty()).collect();
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+    for start in &inline {
+        if state.contains_key(start.as_str()) {
+            continue;
+        }
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start.as_str(), Vec::new())];
+        state.insert(start.as_str(), 1);
+        stack[0].1 = calls[start.as_str()].iter().map(String::as_str).collect();
+        while let Some((node, next)) = stack.last_mut() {
+            let node = *node;
+            match next.pop() {
+                Some(m) if calls.contains_key(m) && !m.is_empty() => match state.get(m) {
+                    Some(1) => {
+                        return Some(format!(
+                            "the inline partial `{m}` calls itself (through `{node}`), which would never end"
+                        ))
+                    }
+                    Some(_) => {}
+                    None => {
+                        state.insert(m, 1);
+                        let more = calls[m].iter().map(String::as_str).collect();
+                        stack.push((m, more));
+                    }
+                },
+                Some(_) => {}
+                None => {
+                    state.insert(node, 2);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    None
 }
 
 fn template_error(name: &str, msg: &str) -> String {
