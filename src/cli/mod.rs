@@ -78,14 +78,17 @@ pub fn run() -> u8 {
     };
     match result {
         Ok(code) => code,
+        // Whatever came from the input is shown escaped: no control
+        // character reaches the terminal.
         Err(Failure::Input(text)) => {
-            eprint!("{text}");
+            eprint!("{}", crate::diagnostic::escape_lines_for_terminal(&text));
             2
         }
         Err(Failure::Other(e)) => {
-            eprintln!("chainrule: {e}");
+            let safe = |t: String| crate::diagnostic::escape_lines_for_terminal(&t);
+            eprintln!("chainrule: {}", safe(e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", safe(cause.to_string()));
             }
             2
         }
@@ -140,7 +143,10 @@ pub(crate) fn read_bounded(
 pub(crate) fn read_text(path: &Path, limit: usize, what: &str) -> Result<Source, Failure> {
     let (name, bytes) = read_bounded(path, limit, what)?;
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(Source { name, text }),
+        Ok(text) => Ok(Source {
+            name,
+            text: lone_cr_to_lf(text),
+        }),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
@@ -153,6 +159,24 @@ pub(crate) fn read_text(path: &Path, limit: usize, what: &str) -> Result<Source,
             Err(Diagnostics::new(&name, &text, vec![d]).into())
         }
     }
+}
+
+/// Text with old Mac line ends (a CR alone) read with LF line ends, byte
+/// for byte, so that comments end and lines are counted where they should.
+fn lone_cr_to_lf(text: String) -> String {
+    let b = text.as_bytes();
+    let lone = |i: usize| b[i] == b'\r' && b.get(i + 1) != Some(&b'\n');
+    if !(0..b.len()).any(lone) {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    // Only ASCII bytes changed: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// An evaluation error as a located diagnostic when it has a place.

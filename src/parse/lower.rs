@@ -191,7 +191,29 @@ impl<'s> Lowerer<'s> {
             match stmt.as_rule() {
                 Rule::network_stmt => {
                     let s = stmt.into_inner().nth(1).expect("title");
-                    let text = unescape(s.as_str().trim_matches('"'));
+                    // One quote off each end: `"say \"hi\""` is `say "hi"`.
+                    let quoted = s.as_str();
+                    let inner = quoted
+                        .strip_prefix('"')
+                        .and_then(|q| q.strip_suffix('"'))
+                        .unwrap_or(quoted);
+                    let text = unescape(inner);
+                    let start = s.as_span().start();
+                    for (i, c) in inner.char_indices() {
+                        if !is_text(c) {
+                            self.errors.push(
+                                Diagnostic::new(
+                                    Span::new(start + 1 + i, start + 1 + i + c.len_utf8()),
+                                    format!(
+                                        "the title has U+{:04X}, which is not a character of text",
+                                        c as u32
+                                    ),
+                                )
+                                .with_note("remove it: titles go into HTML, LaTeX and XML files"),
+                            );
+                            break;
+                        }
+                    }
                     if let Some((_, first)) = &raw.title {
                         let at = self.at(*first);
                         self.errors.push(
@@ -1358,6 +1380,14 @@ pub(crate) fn closest<'a>(
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// Whether `c` may stand in a title: no control character (tabs aside) and
+/// no Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0…), which XML forbids.
+fn is_text(c: char) -> bool {
+    let n = c as u32;
+    let nonchar = (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE;
+    (c == '\t' || !c.is_control()) && !nonchar
 }
 
 fn unescape(s: &str) -> String {

@@ -689,3 +689,167 @@ fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
         );
     }
 }
+
+// ---- 6. terminal safety ----
+
+/// `chainrule solve` of `text` (written to a file in a fresh directory);
+/// returns the run.
+fn solve_text(name: &str, text: &[u8], args: &[&str]) -> crate::support::Run {
+    let dir = tempdir(name);
+    std::fs::write(dir.join("net.nn"), text).unwrap();
+    Test::new()
+        .current_dir(&dir)
+        .args(["solve", "net.nn"])
+        .args(args)
+        .run()
+}
+
+#[test]
+fn control_characters_in_messages_are_escaped() {
+    let text = MAZUR.replacen("input  i1", "input i1\u{1b}[2J\u{8}", 1);
+    let r = solve_text("esc", text.as_bytes(), &[]);
+    assert_eq!(r.status, 2);
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{8}'),
+        "{:?}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("i1\\u{1b}[2J\\u{8}"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("U+001B a CONTROL CHARACTER"),
+        "{}",
+        r.stderr
+    );
+    // The caret stays under the escaped character.
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let col = lines[3].find('^').unwrap();
+    assert_eq!(&lines[2][col..col + 7], "\\u{1b}[");
+    // From the command line too.
+    let r = Test::new()
+        .args(["solve", "examples/mazur.nn", "--only", "w\u{1b}]0;x\u{7}"])
+        .status(2);
+    assert!(r.stderr.contains("`w\\u{1b}]0;x\\u{7}`"), "{:?}", r.stderr);
+}
+
+#[test]
+fn invisible_characters_are_named() {
+    for (ch, name) in [
+        ("\u{200b}", "U+200B ZERO WIDTH SPACE"),
+        ("\u{a0}", "U+00A0 NO-BREAK SPACE"),
+        ("\u{301}", "U+0301 a COMBINING MARK"),
+    ] {
+        let text = MAZUR.replacen("w1*i1", &format!("w1{ch}*i1"), 1);
+        let r = solve_text("invisible", text.as_bytes(), &[]);
+        assert_eq!(r.status, 2);
+        assert!(r.stderr.contains(name), "{name}: {}", r.stderr);
+        assert!(!r.stderr.contains(ch), "{name}: {}", r.stderr);
+    }
+}
+
+// ---- 8. bugs found along the way ----
+
+fn title_of(r: &crate::support::Run) -> String {
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    v["title"].as_str().unwrap().to_string()
+}
+
+fn e_total(r: &crate::support::Run) -> f64 {
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    v["values"]["E_total"].as_f64().unwrap()
+}
+
+#[test]
+fn quotes_and_parentheses_in_titles() {
+    let text = with_title("say \\\"hi\\\"");
+    assert_eq!(
+        title_of(&solve_text("quote", text.as_bytes(), &["-f", "json"])),
+        "say \"hi\""
+    );
+    let text = with_title("a \\\\ b");
+    assert_eq!(
+        title_of(&solve_text("backslash", text.as_bytes(), &["-f", "json"])),
+        "a \\ b"
+    );
+    // Parentheses in a title are text, not nesting.
+    let parens = "(".repeat(400);
+    let text = with_title(&parens);
+    assert_eq!(
+        title_of(&solve_text("parens", text.as_bytes(), &["-f", "json"])),
+        parens
+    );
+    // U+FFFF would make moodle.xml malformed: refused at its place.
+    let text = with_title("x\u{ffff}");
+    let r = solve_text("ffff", text.as_bytes(), &[]);
+    assert_eq!(r.status, 2);
+    assert!(
+        r.stderr.contains("net.nn:2:11: the title has U+FFFF"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_brace_in_a_comment_does_not_end_a_data_block() {
+    let base = "layer o sigmoid { o1 = w1*i1 + w2*i2 + b1 }\nparam w1 = 0.1, w2 = 0.2, b1 = 0.3\n";
+    let plain = format!("{base}data {{\n i1, i2 -> o1\n 0, 1 -> 1\n 1, 0 -> 0\n}}\n");
+    let commented =
+        format!("{base}data {{ # the rows {{ }}\n i1, i2 -> o1 # }}\n 0, 1 -> 1 # a }} here\n 1, 0 -> 0\n}}\n");
+    let a = e_total(&solve_text("data-plain", plain.as_bytes(), &["-f", "json"]));
+    let b = e_total(&solve_text(
+        "data-comment",
+        commented.as_bytes(),
+        &["-f", "json"],
+    ));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn nul_in_a_comment_is_refused() {
+    let text = format!("# a\0b\n{MAZUR}");
+    let r = solve_text("nul", text.as_bytes(), &[]);
+    assert_eq!(r.status, 2);
+    assert!(
+        r.stderr.starts_with("net.nn:1:4: NUL byte in the text"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("# a\\u{0}b"), "{}", r.stderr);
+}
+
+#[test]
+fn old_mac_line_ends_read_as_line_ends() {
+    let lf = e_total(&solve_text("lf", MAZUR.as_bytes(), &["-f", "json"]));
+    let cr = MAZUR.replace('\n', "\r");
+    assert_eq!(
+        e_total(&solve_text("cr", cr.as_bytes(), &["-f", "json"])),
+        lf
+    );
+    // And errors are located on their line.
+    let bad = MAZUR.replace("sigmoid", "sigmod").replace('\n', "\r");
+    let r = solve_text("cr-bad", bad.as_bytes(), &[]);
+    let want = MAZUR.lines().position(|l| l.contains("sigmoid")).unwrap() + 1;
+    assert!(
+        r.stderr.starts_with(&format!("net.nn:{want}:")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn utf16_without_a_bom_is_located_at_its_first_nul() {
+    let bytes: Vec<u8> = MAZUR.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let r = solve_text("utf16", &bytes, &[]);
+    assert_eq!(r.status, 2);
+    assert!(
+        r.stderr.starts_with("net.nn:1:2: NUL byte in the text"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("looks like UTF-16; save it as UTF-8"),
+        "{}",
+        r.stderr
+    );
+}
