@@ -79,6 +79,20 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         EXAM_WORK,
         "params and neurons × samples × variants",
     )?;
+    // The sheets and keys are LaTeX too: a title pdflatex cannot set is
+    // said now, with what to change.
+    let title = net.title.clone().unwrap_or_default();
+    if let Some(c) = crate::render::templates::untypesettable(&title, args.lang == "ko") {
+        let fix = if crate::render::templates::has_hangul(&title) {
+            "give --lang ko, or remove it from the title"
+        } else {
+            "remove it from the title"
+        };
+        return Err(Failure::Input(format!(
+            "{}: the title has `{c}` (U+{:04X}), which pdflatex cannot typeset in the exam's .tex files; {fix}\n",
+            src.name, c as u32
+        )));
+    }
     // The files are written into a fresh directory beside DIR, which then
     // replaces it whole: no run leaves a mix of two exams.
     let staging = Staging::new(dir).map_err(Failure::Other)?;

@@ -150,7 +150,21 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 }
                 None => None,
             };
-            let strings = templates::strings(&args.lang)?;
+            let mut strings = templates::strings(&args.lang)?;
+            if args.format == Format::Tex {
+                let title = sol.title();
+                // Hangul in an English page: the Korean set-up too.
+                let kotex = args.lang == "ko" || templates::has_hangul(&title);
+                if kotex && args.lang != "ko" {
+                    strings["tex_preamble"] = serde_json::json!("\\usepackage{kotex}");
+                }
+                if let Some(c) = templates::untypesettable(&title, kotex) {
+                    return Err(Failure::Input(format!(
+                        "{}: the title has `{c}` (U+{:04X}), which pdflatex cannot typeset; remove it from the title for -f tex (-f md and -f html show it)\n",
+                        src.name, c as u32
+                    )));
+                }
+            }
             let opts = PageOptions {
                 decimals: args.decimals as usize,
                 only,

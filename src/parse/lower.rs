@@ -1109,13 +1109,15 @@ impl<'s> Lowerer<'s> {
     ) -> Expr {
         let mut acc: Option<Expr> = None;
         let mut param = |l: &mut Self, name: String, bias: bool| -> Sym {
-            if let Some(Decl {
-                kind: Kind::Param(p),
-                ..
-            }) = l.decls.get(&name)
-            {
-                return Sym::Param(*p);
-            }
+            let given = match l.decls.get(&name) {
+                Some(Decl {
+                    kind: Kind::Param(p),
+                    ..
+                }) => Some(*p),
+                _ => None,
+            };
+            // Drawn even when a `param` line gives the value, so that the
+            // line changes that one value and no other.
             let value = match (init, rng.as_mut()) {
                 (Some(d), Some(r)) => {
                     let v = match d {
@@ -1131,11 +1133,15 @@ impl<'s> Lowerer<'s> {
                     // Four decimals: values a page can show as they are.
                     (v * 1e4).round() / 1e4 + 0.0
                 }
+                _ if given.is_some() => 0.0,
                 _ => {
                     *missing += 1;
                     0.0
                 }
             };
+            if let Some(p) = given {
+                return Sym::Param(p);
+            }
             let idx = l.net.params.len() as u32;
             if l.declare(&name, span, Kind::Param(idx)) {
                 l.net.params.push(Scalar { name, value, span });

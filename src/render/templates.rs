@@ -88,13 +88,14 @@ pub fn strings(lang: &str) -> anyhow::Result<serde_json::Value> {
         .context("the built-in strings file is not valid JSON (this is a bug in chainrule)")
 }
 
-/// Escapes user text for Markdown.
+/// Escapes user text for Markdown. `{` and `%` are escaped too, so that
+/// no `{{` or `{%` is left for Liquid (Jekyll) to read as a tag.
 pub fn escape_markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '!' | '|' | '$' | '~' | '^'
-            | '&' => {
+            | '&' | '%' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -123,10 +124,121 @@ pub fn escape_latex(s: &str) -> String {
             '>' => out.push_str("\\textgreater{}"),
             '|' => out.push_str("\\textbar{}"),
             '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
+            _ => match greek(c) {
+                // Greek as math letters: pdflatex sets them without a Greek font.
+                Some(cmd) => {
+                    out.push_str("\\ensuremath{");
+                    out.push_str(cmd);
+                    out.push('}');
+                }
+                None => out.push(c),
+            },
         }
     }
     out
+}
+
+/// The math command of a Greek letter (unaccented and accented forms).
+fn greek(c: char) -> Option<&'static str> {
+    const LOWER: [&str; 25] = [
+        "\\alpha",
+        "\\beta",
+        "\\gamma",
+        "\\delta",
+        "\\epsilon",
+        "\\zeta",
+        "\\eta",
+        "\\theta",
+        "\\iota",
+        "\\kappa",
+        "\\lambda",
+        "\\mu",
+        "\\nu",
+        "\\xi",
+        "o",
+        "\\pi",
+        "\\rho",
+        "\\varsigma",
+        "\\sigma",
+        "\\tau",
+        "\\upsilon",
+        "\\phi",
+        "\\chi",
+        "\\psi",
+        "\\omega",
+    ];
+    const UPPER: [&str; 25] = [
+        "\\mathrm{A}",
+        "\\mathrm{B}",
+        "\\Gamma",
+        "\\Delta",
+        "\\mathrm{E}",
+        "\\mathrm{Z}",
+        "\\mathrm{H}",
+        "\\Theta",
+        "\\mathrm{I}",
+        "\\mathrm{K}",
+        "\\Lambda",
+        "\\mathrm{M}",
+        "\\mathrm{N}",
+        "\\Xi",
+        "\\mathrm{O}",
+        "\\Pi",
+        "\\mathrm{P}",
+        "",
+        "\\Sigma",
+        "\\mathrm{T}",
+        "\\Upsilon",
+        "\\Phi",
+        "\\mathrm{X}",
+        "\\Psi",
+        "\\Omega",
+    ];
+    // Accented letters (tonos, dialytika) as their base letter.
+    let base = match c {
+        'ά' => 'α',
+        'έ' => 'ε',
+        'ή' => 'η',
+        'ί' | 'ϊ' | 'ΐ' => 'ι',
+        'ό' => 'ο',
+        'ύ' | 'ϋ' | 'ΰ' => 'υ',
+        'ώ' => 'ω',
+        'Ά' => 'Α',
+        'Έ' => 'Ε',
+        'Ή' => 'Η',
+        'Ί' | 'Ϊ' => 'Ι',
+        'Ό' => 'Ο',
+        'Ύ' | 'Ϋ' => 'Υ',
+        'Ώ' => 'Ω',
+        c => c,
+    };
+    let found = match base {
+        'α'..='ω' => LOWER.get(base as usize - 'α' as usize),
+        'Α'..='Ω' => UPPER.get(base as usize - 'Α' as usize),
+        _ => None,
+    };
+    found.copied().filter(|s| !s.is_empty())
+}
+
+/// Whether `text` has Hangul, which LaTeX sets with `kotex`.
+pub fn has_hangul(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c, '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' | '\u{AC00}'..='\u{D7A3}')
+    })
+}
+
+/// The first character of `text` that pdflatex (utf8 input, T1 fonts,
+/// Greek as math, CJK only with `kotex`) cannot set, if any.
+pub fn untypesettable(text: &str, kotex: bool) -> Option<char> {
+    text.chars().find(|&c| {
+        let latin = (' '..='~').contains(&c)
+            || ('\u{A0}'..='\u{17F}').contains(&c)
+            || "–—‘’‚“”„†‡•…‰‹›€™−".contains(c);
+        let cjk = matches!(c,
+            '\u{1100}'..='\u{11FF}' | '\u{3000}'..='\u{303F}' | '\u{3130}'..='\u{318F}'
+            | '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' | '\u{FF01}'..='\u{FF5E}');
+        !(latin || c == '\t' || greek(c).is_some() || (kotex && cjk))
+    })
 }
 
 /// A double-quoted YAML string.

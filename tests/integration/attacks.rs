@@ -853,3 +853,147 @@ fn utf16_without_a_bom_is_located_at_its_first_nul() {
         r.stderr
     );
 }
+
+const DENSE_2_2_1: &str = "network \"dense\"\ninput x[2] = [0.1, 0.5]\nlayer h[2] sigmoid dense x\nlayer y[1] sigmoid dense h\ntarget y = [1]\ninit uniform(-0.5, 0.5) seed 1\n";
+
+#[test]
+fn exam_varies_a_dense_param_and_agrees_with_solve() {
+    let dir = tempdir("dense-vary");
+    std::fs::write(dir.join("net.nn"), DENSE_2_2_1).unwrap();
+    Test::new()
+        .current_dir(&dir)
+        .args(["exam", "net.nn", "--variants", "2", "--seed", "1"])
+        .args(["--vary", "w_y1_h1={0.6,0.7}", "-o", "ex"])
+        .status(0);
+    let csv = std::fs::read_to_string(dir.join("ex/answers.csv")).unwrap();
+    for k in 1..=2 {
+        let file = format!("ex/variants/0{k}.nn");
+        let r = Test::new()
+            .current_dir(&dir)
+            .args(["solve", &file, "-f", "json"])
+            .status(0);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let row = |q: &str| -> f64 {
+            csv.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k},{q},")))
+                .unwrap_or_else(|| panic!("{q} of {k} in {csv}"))
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(row("E_total"), v["values"]["E_total"].as_f64().unwrap());
+        assert_eq!(
+            row("dE_total/dw_y1_h1"),
+            v["gradients"]["w_y1_h1"].as_f64().unwrap()
+        );
+        let w = v["updated"]["w_y1_h1"].as_f64().unwrap() + 0.5 * row("dE_total/dw_y1_h1");
+        assert!([0.6, 0.7].iter().any(|x| (x - w).abs() < 1e-12), "{w}");
+    }
+}
+
+#[test]
+fn a_param_line_changes_one_init_value_and_no_other() {
+    let json = |text: &str| {
+        let r = solve_text("param-line", text.as_bytes(), &["-f", "json"]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()
+    };
+    let plain = json(DENSE_2_2_1);
+    let set = json(&format!("{DENSE_2_2_1}param w_y1_h1 = 0.7\n"));
+    // Every param but w_y1_h1 keeps its value (updated − η·gradient).
+    let old = |v: &serde_json::Value, p: &str| {
+        v["updated"][p].as_f64().unwrap() + 0.5 * v["gradients"][p].as_f64().unwrap()
+    };
+    for p in [
+        "w_h1_x1", "w_h1_x2", "b_h1", "w_h2_x1", "w_h2_x2", "b_h2", "w_y1_h2", "b_y1",
+    ] {
+        assert!((old(&plain, p) - old(&set, p)).abs() < 1e-12, "{p}");
+    }
+    assert!((old(&set, "w_y1_h1") - 0.7).abs() < 1e-12);
+}
+
+#[test]
+fn a_file_name_with_a_newline_stays_in_its_comment() {
+    let dir = tempdir("newline-name");
+    std::fs::write(dir.join("a\nlayer z.nn"), MAZUR).unwrap();
+    Test::new()
+        .current_dir(&dir)
+        .args(["exam", "a\nlayer z.nn", "--variants", "2", "--seed", "1"])
+        .args(["--vary", "w*=0.05..0.95/0.05", "-o", "ex"])
+        .status(0);
+    let v = std::fs::read_to_string(dir.join("ex/variants/01.nn")).unwrap();
+    assert!(v.starts_with("# a\\u{a}layer z.nn, variant 1 of 2"), "{v}");
+    assert!(!v.lines().any(|l| l.starts_with("layer z")), "{v}");
+}
+
+#[test]
+fn liquid_tags_in_a_title_are_escaped_in_markdown() {
+    let text = with_title("{% include x %} {{ site.secret }} 100%");
+    for args in [&["-f", "md"][..], &["-f", "md", "--front-matter"]] {
+        let r = solve_text("liquid", text.as_bytes(), args);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+        let heading = r.stdout.lines().find(|l| l.starts_with("# ")).unwrap();
+        assert!(
+            !heading.contains("{%") && !heading.contains("{{"),
+            "{heading}"
+        );
+        assert_eq!(
+            heading,
+            "# \\{\\% include x \\%\\} \\{\\{ site.secret \\}\\} 100\\%"
+        );
+    }
+}
+
+#[test]
+fn greek_korean_and_emoji_titles_in_english_latex() {
+    let dir = tempdir("scripts");
+    for (name, title) in [
+        ("greek", "Μάθημα: νευρωνικά δίκτυα Ω"),
+        ("korean", "신경망 연습"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.nn")), with_title(title)).unwrap();
+        Test::new()
+            .current_dir(&dir)
+            .args([
+                "solve",
+                &format!("{name}.nn"),
+                "-f",
+                "tex",
+                "-o",
+                &format!("{name}.tex"),
+            ])
+            .status(0);
+        crate::support::pdflatex(&dir, name);
+    }
+    let greek = std::fs::read_to_string(dir.join("greek.tex")).unwrap();
+    assert!(
+        greek.contains("\\title{\\ensuremath{\\mathrm{M}}\\ensuremath{\\alpha}"),
+        "{greek}"
+    );
+    let korean = std::fs::read_to_string(dir.join("korean.tex")).unwrap();
+    assert!(korean.contains("\\usepackage{kotex}"));
+    // Emoji: said, with what to change, in either language.
+    std::fs::write(dir.join("emoji.nn"), with_title("Fun 😀")).unwrap();
+    for lang in ["en", "ko"] {
+        let r = Test::new()
+            .current_dir(&dir)
+            .args(["solve", "emoji.nn", "-f", "tex", "--lang", lang])
+            .status(2);
+        assert!(
+            r.stderr
+                .contains("`😀` (U+1F600), which pdflatex cannot typeset"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("remove it from the title"),
+            "{}",
+            r.stderr
+        );
+    }
+    let r = Test::new()
+        .current_dir(&dir)
+        .args(["exam", "korean.nn", "--variants", "2", "--seed", "1"])
+        .args(["--vary", "w*=0.05..0.95/0.05", "-o", "ex"])
+        .status(2);
+    assert!(r.stderr.contains("give --lang ko"), "{}", r.stderr);
+}
