@@ -101,13 +101,25 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Most problems shown of one text; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, d) in self.items.iter().enumerate() {
+        for (n, d) in self.items.iter().take(MAX_SHOWN).enumerate() {
             if n > 0 {
                 writeln!(f)?;
             }
             render_one(f, &self.file, &self.source, d)?;
+        }
+        if self.items.len() > MAX_SHOWN {
+            let more = self.items.len() - MAX_SHOWN;
+            writeln!(
+                f,
+                "\n{}: and {more} more problem{} after these",
+                escape_for_terminal(&self.file),
+                if more == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }

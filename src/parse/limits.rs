@@ -47,6 +47,11 @@ pub fn solution_work(net: &crate::model::Network) -> u64 {
     (net.params.len() as u64 + net.neurons.len() as u64).saturating_mul(samples)
 }
 
+/// Most nodes of all the terms of a network that call user functions,
+/// once expanded: each term may be within [`MAX_EXPANDED_SIZE`] and their
+/// number within [`MAX_TERMS`], but not both at once.
+pub const MAX_EXPANDED_TOTAL: f64 = 1_000_000.0;
+
 /// Binding strengths of the grammar's operators, loosest first.
 fn precedence(rule: Rule) -> Option<(u8, bool)> {
     // (strength, right-associative)

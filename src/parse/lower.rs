@@ -1038,6 +1038,41 @@ impl<'s> Lowerer<'s> {
                 }
             }
         }
+        // Each term within the limit, the whole network may still not be:
+        // ten thousand calls of a function of 100 000 nodes.
+        if errors.is_empty() {
+            let mut total = 0.0;
+            let mut calls = Vec::new();
+            for n in &self.net.neurons {
+                for (_, t) in n.net.additive_terms() {
+                    calls.clear();
+                    collect_calls(t, &mut calls);
+                    if !calls.is_empty() {
+                        total += limits::cost(t, 0, &costs).size;
+                    }
+                }
+                if let crate::model::Activation::User(f) =
+                    self.net.layers[n.layer as usize].activation
+                {
+                    total += costs.get(f as usize).map_or(0.0, |c| c.size);
+                }
+                if total > limits::MAX_EXPANDED_TOTAL {
+                    errors.push(
+                        Diagnostic::new(
+                            n.span,
+                            format!(
+                                "the network has more than {} nodes once the functions it calls are expanded (the limit of a whole network), {} of them up to `{}`",
+                                limits::MAX_EXPANDED_TOTAL,
+                                crate::number::format(total, 0),
+                                n.name
+                            ),
+                        )
+                        .with_note("call the large functions fewer times, or make them smaller"),
+                    );
+                    break;
+                }
+            }
+        }
         self.errors.extend(errors);
     }
 
@@ -1358,6 +1393,13 @@ pub(crate) fn is_builtin_name(name: &str) -> bool {
     Builtin::from_name(name).is_some() || Activation::BUILTIN_NAMES.contains(&name)
 }
 
+/// Character pairs "did you mean" may compare in one run.
+const SUGGESTION_BUDGET: usize = 20_000_000;
+
+thread_local! {
+    static SUGGESTION_WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The candidate closest to `name`, if any is close enough to suggest.
 ///
 /// Jaro–Winkler favours a shared start (`sigmod` → `sigmoid`); one edit or
@@ -1367,8 +1409,27 @@ pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Bounded work: no suggestion for names longer than any real one,
+    // none between names of very different lengths, and at most
+    // `SUGGESTION_BUDGET` character pairs compared in a whole run.
+    const LONGEST: usize = 64;
+    if name.len() > LONGEST {
+        return None;
+    }
     let mut best: Option<((usize, f64), &str)> = None;
     for c in candidates {
+        if c.len() > LONGEST || c.len().abs_diff(name.len()) > 3.max(name.len().max(c.len()) / 2) {
+            continue;
+        }
+        let cost = name.len() * c.len();
+        let spent = SUGGESTION_WORK.with(|w| {
+            let spent = w.get().saturating_add(cost);
+            w.set(spent);
+            spent
+        });
+        if spent > SUGGESTION_BUDGET {
+            break;
+        }
         let jw = strsim::jaro_winkler(name, c);
         let edits = strsim::osa_distance(name, c);
         // 0.7 is reached exactly by two-letter names sharing their first

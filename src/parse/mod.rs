@@ -22,8 +22,8 @@ use crate::model::Network;
 pub use answers::{parse_answers, parse_quantity};
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
 pub use limits::{
-    solution_work, MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_OUTPUT_BYTES, MAX_TERMS, MAX_TRAIN_WORK,
-    MAX_WORK,
+    solution_work, MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_EXPANDED_TOTAL, MAX_OUTPUT_BYTES, MAX_TERMS,
+    MAX_TRAIN_WORK, MAX_WORK,
 };
 pub use lower::lower;
 
