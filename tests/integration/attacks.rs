@@ -997,3 +997,65 @@ fn greek_korean_and_emoji_titles_in_english_latex() {
         .status(2);
     assert!(r.stderr.contains("give --lang ko"), "{}", r.stderr);
 }
+
+// ---- 4. slow corners (bounded work; the figures are in benches) ----
+
+#[test]
+fn a_100000_character_name_gets_no_suggestion_and_no_search() {
+    let dir = tempdir("long-unknown");
+    let name = "a".repeat(100_000);
+    let text = MAZUR.replacen("w1*i1", &format!("{name}*i1"), 1);
+    std::fs::write(dir.join("net.nn"), text).unwrap();
+    let r = limited(&dir, &["solve", "net.nn"], None);
+    r.refused(&["unknown name `aaaa"]);
+    assert!(!r.stderr.contains("did you mean"), "{}", &r.stderr[..200]);
+    // A short misspelling still gets one.
+    let text = MAZUR.replacen("w1*i1", "w11*i1", 1);
+    let r = solve_text("short-unknown", text.as_bytes(), &[]);
+    assert!(r.stderr.contains("did you mean `w1`?"), "{}", r.stderr);
+}
+
+#[test]
+fn thousands_of_problems_are_counted_after_fifty() {
+    let text = format!(
+        "input i1 = 0.05\nlayer o sigmoid {{ o1 = {} }}\ntarget o1 = 0.5\n",
+        (0..3000)
+            .map(|k| format!("q{k}*i1"))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    );
+    let r = solve_text("many-problems", text.as_bytes(), &[]);
+    assert_eq!(r.status, 2);
+    assert_eq!(r.stderr.matches("unknown name").count(), 50);
+    assert!(
+        r.stderr
+            .ends_with("net.nn: and 2950 more problems after these\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn many_calls_of_a_large_function_are_refused_by_the_network_total() {
+    // g11 expands to about 28 000 nodes, within the limit of a term; 300
+    // terms of it are not within the limit of a network.
+    let mut text = String::from("input i1 = 0.5\nparam w = 0.1\nfn g0(x) = x*x + x\n");
+    for k in 1..12 {
+        text.push_str(&format!("fn g{k}(x) = g{}(x) + g{}(x)\n", k - 1, k - 1));
+    }
+    let terms = vec!["g11(w*i1)"; 300].join(" + ");
+    text.push_str(&format!(
+        "layer o sigmoid {{ o1 = {terms} }}\ntarget o1 = 0.5\n"
+    ));
+    let dir = tempdir("expanded-total");
+    std::fs::write(dir.join("net.nn"), &text).unwrap();
+    limited(&dir, &["solve", "net.nn", "-f", "json"], None).refused(&[
+        "net.nn:15:19:",
+        "more than 1000000 nodes once the functions it calls are expanded",
+    ]);
+    // Thirty are fine.
+    let fewer = text.replace(&terms, &vec!["g11(w*i1)"; 30].join(" + "));
+    std::fs::write(dir.join("fewer.nn"), &fewer).unwrap();
+    let r = limited(&dir, &["solve", "fewer.nn", "-f", "json"], None);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+}
