@@ -45,8 +45,17 @@ impl Out {
     }
 }
 
+/// Held by the runs that take much memory or time, one at a time, so that
+/// the suite leaves the machine to the other tests.
+static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `chainrule ARGS` in `dir` under an address-space limit of 2 GB, with
 /// `stdin` written to it (as much as it takes).
+/// One such run at a time.
 fn limited(
     dir: &Path,
     args: &[&str],
@@ -77,6 +86,7 @@ fn limited(
             Ok(())
         });
     }
+    let _one_at_a_time = heavy();
     let mut child = cmd.spawn().expect("chainrule runs");
     let feeder = match (stdin, child.stdin.take()) {
         (Some(f), Some(pipe)) => Some(std::thread::spawn(move || f(pipe))),
@@ -608,6 +618,7 @@ fn exam_replaces_its_files_as_a_whole_and_force_keeps_the_users() {
 
 #[test]
 fn sigterm_and_sigint_leave_no_temporary_files() {
+    let _one_at_a_time = heavy();
     for (signal, name) in [(libc::SIGTERM, "term"), (libc::SIGINT, "int")] {
         let dir = tempdir(&format!("signal-{name}"));
         std::fs::write(dir.join("net.nn"), MAZUR).unwrap();
