@@ -104,11 +104,22 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     }
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    // A full page (every derivation written out) takes about twice the
+    // memory of the JSON or of the summary page, and four times in HTML
+    // (the Markdown, the MathML and the page at once).
+    let weight = match (args.full, args.format) {
+        (_, Format::Json) | (false, _) => 1,
+        (true, Format::Html) => 6,
+        (true, _) => 2,
+    };
     args.limits.work(
         &src.name,
-        crate::parse::solution_work(&net),
+        crate::parse::solution_work(&net).saturating_mul(weight),
         crate::parse::MAX_WORK,
-        "params and neurons × samples",
+        &match weight {
+            1 => "params and neurons × samples".to_string(),
+            w => format!("params and neurons × samples × {w} for a full page"),
+        },
     )?;
     let mut opts = Options::default();
     if args.hand {

@@ -1070,3 +1070,15 @@ fn many_calls_of_a_large_function_are_refused_by_the_network_total() {
     let r = limited(&dir, &["solve", "fewer.nn", "-f", "json"], None);
     assert_eq!(r.status, 0, "{}", r.stderr);
 }
+
+#[test]
+fn a_full_html_page_counts_six_times() {
+    // 24 801 params and 401 neurons: within the limit as JSON, not as a
+    // full HTML page, which holds the Markdown, the MathML and the page.
+    let dir = tempdir("full-html");
+    std::fs::write(dir.join("net.nn"), dense(60, 400)).unwrap();
+    limited(&dir, &["solve", "net.nn", "-f", "html", "--full"], None).refused(&[
+        "this run is 151212 params and neurons × samples × 6 for a full page",
+        "--max-work 151212",
+    ]);
+}
