@@ -217,6 +217,31 @@ fn a_title_with_a_script_is_escaped_in_user_templates() {
 }
 
 #[test]
+fn no_script_from_a_title_runs_in_chromium() {
+    let dir = tempdir("xss-chromium");
+    let script = "<script>document.body.setAttribute('data-x','ran')</script><img src=x onerror=\\\"document.body.setAttribute('data-y','ran')\\\">";
+    std::fs::write(dir.join("net.nn"), with_title(script)).unwrap();
+    std::fs::write(dir.join("t.hbs"), "{{title}}\n\n{{{title}}}\n").unwrap();
+    let html = Test::new()
+        .current_dir(&dir)
+        .args(["solve", "net.nn", "-f", "html", "--template", "t.hbs"])
+        .status(0)
+        .stdout;
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "{html}"
+    );
+    if !crate::support::external("chromium") {
+        return;
+    }
+    let page = dir.join("t.html");
+    std::fs::write(&page, &html).unwrap();
+    let dom = crate::html::chromium(&dir, &page, "--dump-dom");
+    assert!(dom.contains("&lt;script&gt;"), "{dom}");
+    assert!(!dom.contains("\"ran\""), "{dom}");
+}
+
+#[test]
 fn the_html_writer_passes_only_the_pages_own_markup() {
     use chainrule::render::html::safe_html;
     assert!(safe_html("<a id=\"w5\"></a>"));
