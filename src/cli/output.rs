@@ -238,6 +238,10 @@ impl Staging {
                 fs::set_permissions(&to, perms)?;
             }
         }
+        if holds_cwd(&dir) {
+            // `-o .`: the files are renamed into place one by one.
+            return self.install_in_place(&dir, files);
+        }
         let moved = self.move_foreign(&dir, files)?;
         let result = self.swap(&dir);
         if result.is_err() {
@@ -247,6 +251,32 @@ impl Staging {
             }
         }
         result
+    }
+
+    /// Renames the staged files into `dir` one by one, then removes the
+    /// numbered variant files of an earlier, larger run.
+    fn install_in_place(mut self, dir: &Path, files: &Files) -> anyhow::Result<()> {
+        for (rel, _) in files {
+            let to = dir.join(rel);
+            if let Some(p) = to.parent() {
+                fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+            }
+            fs::rename(self.path.join(rel), &to)
+                .with_context(|| format!("writing {}", to.display()))?;
+        }
+        if let Ok(entries) = fs::read_dir(dir.join("variants")) {
+            for entry in entries.flatten() {
+                let rel = format!("variants/{}", entry.file_name().to_string_lossy());
+                if owned(&rel, files) && !files.iter().any(|(p, _)| *p == rel) {
+                    fs::remove_file(entry.path())
+                        .with_context(|| format!("removing {}", entry.path().display()))?;
+                }
+            }
+        }
+        let _ = fs::remove_dir_all(&self.path);
+        forget(&self.path);
+        self.done = true;
+        Ok(())
     }
 
     /// Moves the entries of `dir` the exam does not own into the staging
@@ -351,12 +381,21 @@ impl Drop for Staging {
     }
 }
 
-/// `dir`, or the directory a link at `dir` points to.
+/// `dir` as an absolute path, links resolved (`.` is the current
+/// directory's own name, so that its parent is where it can be swapped).
 fn resolve_dir(dir: &Path) -> PathBuf {
-    let link = fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
-    if link {
-        fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
-    } else {
-        dir.to_path_buf()
+    fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// Whether the process runs inside `dir`: it cannot be swapped away then.
+fn holds_cwd(dir: &Path) -> bool {
+    match (
+        std::env::current_dir().and_then(fs::canonicalize),
+        fs::canonicalize(dir),
+    ) {
+        (Ok(cwd), Ok(dir)) => cwd.starts_with(dir),
+        _ => false,
     }
 }

@@ -1107,3 +1107,26 @@ fn a_full_html_page_counts_six_times() {
         "--max-work 151212",
     ]);
 }
+
+#[test]
+fn exam_into_the_current_directory() {
+    let dir = tempdir("exam-dot");
+    std::fs::write(dir.join("net.nn"), MAZUR).unwrap();
+    let exam = |variants: &str, seed: &str| {
+        Test::new()
+            .current_dir(&dir)
+            .args(["exam", "net.nn", "--variants", variants, "--seed", seed])
+            .args(["--vary", "w*=0.05..0.95/0.05", "-o", ".", "--force"])
+            .status(0);
+    };
+    exam("3", "1");
+    exam("2", "2");
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("variants"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["01.nn", "02.nn"]);
+    assert_eq!(std::fs::read_to_string(dir.join("net.nn")).unwrap(), MAZUR);
+    assert!(hidden(&dir).is_empty(), "{:?}", hidden(&dir));
+}
