@@ -105,6 +105,19 @@ pub(crate) fn refuse_same(a: (&Path, &str), b: (&Path, &str)) -> Result<(), Fail
 /// the file it replaces, and a link at `path` pointing to it).
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let context = || format!("writing {}", path.display());
+    // `/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/1`: written to, never
+    // replaced, whatever they point to.
+    let special = [Path::new("/dev"), Path::new("/proc")]
+        .iter()
+        .any(|d| path.starts_with(d));
+    if special && path.exists() {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(context)?;
+        f.write_all(bytes).and_then(|()| f.flush()).with_context(context)?;
+        return Ok(());
+    }
     let target = match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
             return Err(anyhow!("{} is a directory", path.display())).with_context(context)

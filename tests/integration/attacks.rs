@@ -487,6 +487,8 @@ fn devices_and_fifos_are_written_to_not_replaced() {
         .args(["solve", "net.nn", "-o", "/dev/stdout"])
         .status(0);
     assert!(r.stdout.starts_with("# Mazur 2-2-2"));
+    let link = std::fs::symlink_metadata("/dev/stdout").unwrap();
+    assert!(!link.file_type().is_file(), "/dev/stdout was replaced by a file");
     Test::new()
         .current_dir(&dir)
         .args(["solve", "net.nn", "-o", "/dev/null"])
