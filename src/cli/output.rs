@@ -115,7 +115,9 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
             .write(true)
             .open(path)
             .with_context(context)?;
-        f.write_all(bytes).and_then(|()| f.flush()).with_context(context)?;
+        f.write_all(bytes)
+            .and_then(|()| f.flush())
+            .with_context(context)?;
         return Ok(());
     }
     let target = match fs::metadata(path) {

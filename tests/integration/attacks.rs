@@ -481,14 +481,23 @@ fn permissions_of_a_replaced_file_are_kept() {
 fn devices_and_fifos_are_written_to_not_replaced() {
     let dir = tempdir("fifo");
     std::fs::write(dir.join("net.nn"), MAZUR).unwrap();
-    // /dev/stdout is the pipe the test reads.
-    let r = Test::new()
-        .current_dir(&dir)
-        .args(["solve", "net.nn", "-o", "/dev/stdout"])
-        .status(0);
-    assert!(r.stdout.starts_with("# Mazur 2-2-2"));
-    let link = std::fs::symlink_metadata("/dev/stdout").unwrap();
-    assert!(!link.file_type().is_file(), "/dev/stdout was replaced by a file");
+    // `/dev/stdout` is a link to `/proc/self/fd/1`, the pipe the test
+    // reads. A link of the same kind in the test's directory stands for it,
+    // so that a regression replaces that link and not the machine's.
+    let stdout_link = dir.join("stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &stdout_link).unwrap();
+    for out in [stdout_link.to_str().unwrap(), "/proc/self/fd/1"] {
+        let r = Test::new()
+            .current_dir(&dir)
+            .args(["solve", "net.nn", "-o", out])
+            .status(0);
+        assert!(r.stdout.starts_with("# Mazur 2-2-2"), "{out}: {}", r.stderr);
+    }
+    let link = std::fs::symlink_metadata(&stdout_link).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "the link was replaced by a file"
+    );
     Test::new()
         .current_dir(&dir)
         .args(["solve", "net.nn", "-o", "/dev/null"])
