@@ -210,6 +210,8 @@ fn owned(rel: &str, files: &Files) -> bool {
 pub(crate) struct Staging {
     path: PathBuf,
     done: bool,
+    /// Made inside DIR, whose parent could not be written to.
+    inside: bool,
 }
 
 impl Staging {
@@ -229,13 +231,29 @@ impl Staging {
         }
         // Recorded before it is made, so that no signal can leave it.
         let mut guard = live();
-        let made = builder
-            .tempdir_in(&parent)
-            .with_context(|| format!("creating a directory in {}", parent.display()))?;
+        let (made, inside) = match builder.tempdir_in(&parent) {
+            Ok(made) => (made, false),
+            // A parent that cannot be written to: staged inside DIR, and
+            // installed file by file.
+            Err(_) if dir.is_dir() => (
+                builder
+                    .tempdir_in(&dir)
+                    .with_context(|| format!("creating a directory in {}", dir.display()))?,
+                true,
+            ),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("creating a directory in {}", parent.display()))
+            }
+        };
         let path = made.keep();
         guard.push(path.clone());
         drop(guard);
-        Ok(Staging { path, done: false })
+        Ok(Staging {
+            path,
+            done: false,
+            inside,
+        })
     }
 
     /// Writes `files` into the staging directory, then puts it in the place
@@ -253,7 +271,7 @@ impl Staging {
                 fs::set_permissions(&to, perms)?;
             }
         }
-        if holds_cwd(&dir) {
+        if self.inside || holds_cwd(&dir) {
             // `-o .`: the files are renamed into place one by one.
             return self.install_in_place(&dir, files);
         }

@@ -1141,3 +1141,49 @@ fn exam_into_the_current_directory() {
     assert_eq!(std::fs::read_to_string(dir.join("net.nn")).unwrap(), MAZUR);
     assert!(hidden(&dir).is_empty(), "{:?}", hidden(&dir));
 }
+
+#[test]
+fn exam_into_a_directory_whose_parent_is_read_only() {
+    // Needs another user: run as root, the binary is started as `nobody`.
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let dir = tempdir("read-only-parent");
+    let parent = dir.join("parent");
+    let exam_dir = parent.join("exam");
+    std::fs::create_dir_all(&exam_dir).unwrap();
+    std::fs::write(dir.join("net.nn"), MAZUR).unwrap();
+    for p in [&dir, &parent] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(dir.join("net.nn"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let nobody = std::ffi::CString::new(exam_dir.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path; 65534 is `nobody`.
+    assert_eq!(unsafe { libc::chown(nobody.as_ptr(), 65534, 65534) }, 0);
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN])
+        .args([
+            "exam",
+            dir.join("net.nn").to_str().unwrap(),
+            "--variants",
+            "2",
+        ])
+        .args(["--seed", "1", "--vary", "w*=0.05..0.95/0.05", "-o"])
+        .arg(&exam_dir)
+        .output()
+        .unwrap();
+    if out.status.code() == Some(126) || out.status.code() == Some(127) {
+        eprintln!("skipped: `nobody` cannot run the binary here");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(exam_dir.join("variants/02.nn").exists());
+    assert!(hidden(&exam_dir).is_empty() && hidden(&parent).is_empty());
+}
