@@ -101,13 +101,25 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Most problems shown of one text; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, d) in self.items.iter().enumerate() {
+        for (n, d) in self.items.iter().take(MAX_SHOWN).enumerate() {
             if n > 0 {
                 writeln!(f)?;
             }
             render_one(f, &self.file, &self.source, d)?;
+        }
+        if self.items.len() > MAX_SHOWN {
+            let more = self.items.len() - MAX_SHOWN;
+            writeln!(
+                f,
+                "\n{}: and {more} more problem{} after these",
+                escape_for_terminal(&self.file),
+                if more == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }
@@ -118,10 +130,78 @@ impl std::error::Error for Diagnostics {}
 /// Widest source line shown in full; longer lines are cut around the caret.
 const MAX_LINE_WIDTH: usize = 100;
 
+/// How a character is shown in a message: control and invisible
+/// characters as `\u{1b}`, so that no input can move the cursor, recolour
+/// the terminal or hide itself; others as they are.
+fn shown(c: char) -> Option<String> {
+    (c != '\t' && (c.is_control() || invisible(c).is_some()) && c != '\u{FEFF}')
+        .then(|| format!("\\u{{{:x}}}", c as u32))
+}
+
+/// `text` with control and invisible characters escaped.
+pub fn escape_for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match shown(c) {
+            Some(e) => out.push_str(&e),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` with control and invisible characters escaped, its line breaks
+/// kept.
+pub fn escape_lines_for_terminal(text: &str) -> String {
+    text.split('\n')
+        .map(escape_for_terminal)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The name of a character that cannot be seen, or is easily taken for
+/// another (a no-break space for a space).
+pub fn invisible(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{00A0}' => "NO-BREAK SPACE",
+        '\u{00AD}' => "SOFT HYPHEN",
+        '\u{034F}' => "COMBINING GRAPHEME JOINER",
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}' => "a COMBINING MARK",
+        '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' => "HANGUL FILLER",
+        '\u{180E}' => "MONGOLIAN VOWEL SEPARATOR",
+        '\u{2000}'..='\u{200A}' => "a typographic SPACE",
+        '\u{200B}' => "ZERO WIDTH SPACE",
+        '\u{200C}' => "ZERO WIDTH NON-JOINER",
+        '\u{200D}' => "ZERO WIDTH JOINER",
+        '\u{200E}' => "LEFT-TO-RIGHT MARK",
+        '\u{200F}' => "RIGHT-TO-LEFT MARK",
+        '\u{2028}' => "LINE SEPARATOR",
+        '\u{2029}' => "PARAGRAPH SEPARATOR",
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => "a BIDIRECTIONAL CONTROL",
+        '\u{202F}' => "NARROW NO-BREAK SPACE",
+        '\u{205F}' => "MEDIUM MATHEMATICAL SPACE",
+        '\u{2060}' => "WORD JOINER",
+        '\u{2061}'..='\u{2064}' => "an INVISIBLE MATH OPERATOR",
+        '\u{3000}' => "IDEOGRAPHIC SPACE",
+        '\u{FE00}'..='\u{FE0F}' => "a VARIATION SELECTOR",
+        '\u{FEFF}' => "ZERO WIDTH NO-BREAK SPACE (a byte-order mark)",
+        _ => return None,
+    })
+}
+
 fn render_one(f: &mut fmt::Formatter<'_>, file: &str, src: &str, d: &Diagnostic) -> fmt::Result {
     let start = floor_char_boundary(src, d.span.start.min(src.len()));
     let (line, col) = line_col(src, start);
-    writeln!(f, "{file}:{line}:{col}: {}", d.message)?;
+    let file = escape_for_terminal(file);
+    writeln!(
+        f,
+        "{file}:{line}:{col}: {}",
+        escape_for_terminal(&d.message)
+    )?;
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
     let text = src[line_start..line_end].trim_end_matches('\r');
@@ -154,7 +234,10 @@ fn render_one(f: &mut fmt::Formatter<'_>, file: &str, src: &str, d: &Diagnostic)
         if at >= from && at + w <= to {
             match c {
                 '\t' => shown.push_str("    "),
-                c => shown.push(c),
+                c => match self::shown(c) {
+                    Some(e) => shown.push_str(&e),
+                    None => shown.push(c),
+                },
             }
         }
         at += w;
@@ -172,14 +255,36 @@ fn render_one(f: &mut fmt::Formatter<'_>, file: &str, src: &str, d: &Diagnostic)
     writeln!(f, "{pad} |")?;
     writeln!(f, "{gutter} | {shown}")?;
     writeln!(f, "{pad} | {}{}", " ".repeat(lead), "^".repeat(width))?;
+    // Characters under the caret that cannot be seen are named.
+    let under_end = floor_char_boundary(src, d.span.end.clamp(start, line_end.max(start)));
+    let under = src[start..under_end]
+        .chars()
+        .chain(src[start..].chars().take(1))
+        .filter_map(|c| {
+            invisible(c)
+                .or((c.is_control() && c != '\t' && c != '\n' && c != '\r')
+                    .then_some("a CONTROL CHARACTER"))
+                .map(|n| (c, n))
+        })
+        .next();
+    if let Some((c, name)) = under {
+        writeln!(
+            f,
+            "{pad} = note: here is U+{:04X} {name}, which does not show as what it is; delete it or type it again",
+            c as u32
+        )?;
+    }
     for note in &d.notes {
-        writeln!(f, "{pad} = help: {note}")?;
+        writeln!(f, "{pad} = help: {}", escape_for_terminal(note))?;
     }
     Ok(())
 }
 
 /// Columns a character takes in a terminal: tabs four, East Asian wide two.
 fn display_width(c: char) -> usize {
+    if let Some(e) = shown(c) {
+        return e.len();
+    }
     match c {
         '\t' => 4,
         '\u{1100}'..='\u{115F}'
@@ -190,7 +295,7 @@ fn display_width(c: char) -> usize {
         | '\u{FF00}'..='\u{FF60}'
         | '\u{FFE0}'..='\u{FFE6}'
         | '\u{1F300}'..='\u{1FAFF}' => 2,
-        '\u{FEFF}' | '\u{200B}' => 0,
+        '\u{FEFF}' => 0,
         _ => 1,
     }
 }

@@ -10,6 +10,9 @@ use crate::check::{self, render_json, render_text, Tolerance};
 use crate::derivation::{derive, Options};
 use crate::parse::{parse_answers, parse_network};
 
+/// Largest answers file read: a hand derivation is a few kilobytes.
+pub(crate) const MAX_ANSWERS_BYTES: usize = 1 << 20;
+
 /// Output formats of `check`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -40,6 +43,8 @@ pub(crate) struct Args {
     /// With a `data` block: the sample the hand calculation is of (from 1).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     sample: Option<u64>,
+    #[command(flatten)]
+    limits: super::Limits,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
@@ -70,6 +75,12 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         }
         _ => {}
     }
+    args.limits.work(
+        &src.name,
+        crate::parse::solution_work(&net),
+        crate::parse::MAX_WORK,
+        "params and neurons × samples",
+    )?;
     // A network whose solution is not a number cannot be checked against.
     derive(&net, Options::default()).map_err(|e| eval_failure(&src, e))?;
     let answers = read_answers(&args.answers)?;
@@ -98,6 +109,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
 /// UTF-16 with its byte-order mark, as a notebook or a word processor on
 /// some systems saves it. Anything else is refused as not text.
 fn read_answers(path: &Path) -> Result<super::Source, Failure> {
+    let (name, bytes) = super::read_bounded(path, MAX_ANSWERS_BYTES, "an answers file")?;
     let utf16 = |bytes: &[u8], little: bool| -> Option<String> {
         let units: Vec<u16> = bytes
             .chunks_exact(2)
@@ -111,22 +123,15 @@ fn read_answers(path: &Path) -> Result<super::Source, Failure> {
             .collect();
         (bytes.len() % 2 == 0).then(|| String::from_utf16(&units).ok())?
     };
-    if path != Path::new("-") {
-        if let Ok(bytes) = std::fs::read(path) {
-            let decoded = match bytes.as_slice() {
-                [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
-                [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
-                _ => None,
-            };
-            if let Some(text) = decoded {
-                return Ok(super::Source {
-                    name: path.display().to_string(),
-                    text,
-                });
-            }
-        }
+    let decoded = match bytes.as_slice() {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+        _ => None,
+    };
+    match decoded {
+        Some(text) => Ok(super::Source { name, text }),
+        None => super::decode_utf8(name, bytes),
     }
-    read_source(path)
 }
 
 /// Colour on a terminal, unless `NO_COLOR` is set (https://no-color.org).

@@ -5,10 +5,15 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{read_source, write_atomic, Failure};
+use super::output::Staging;
+use super::{read_source, Failure};
 use crate::exam::{self, ExamError, VarySpec};
 use crate::parse::parse_network;
 use crate::render::flavor::{Flavor, FrontMatter};
+
+/// Default bound on an exam's work: a variant's files are lighter than a
+/// whole `solve` page, as only the asked params are derived in full.
+const EXAM_WORK: u64 = 4 * crate::parse::MAX_WORK;
 
 /// Arguments of `exam`.
 #[derive(clap::Args, Debug)]
@@ -60,6 +65,8 @@ pub(crate) struct Args {
     /// Also write `exercises/NN.html`: each variant as a self-check page.
     #[arg(long)]
     exercise: bool,
+    #[command(flatten)]
+    limits: super::Limits,
 }
 
 /// `exercises/NN.html` for each `variants/NN.nn` of `files`.
@@ -101,8 +108,37 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             dir.display()
         )));
     }
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::Input(format!(
+            "chainrule: -o {} is not a directory; exam writes a directory of files\n",
+            dir.display()
+        )));
+    }
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    args.limits.work(
+        &src.name,
+        crate::parse::solution_work(&net).saturating_mul(args.variants),
+        EXAM_WORK,
+        "params and neurons × samples × variants",
+    )?;
+    // The sheets and keys are LaTeX too: a title pdflatex cannot set is
+    // said now, with what to change.
+    let title = net.title.clone().unwrap_or_default();
+    if let Some(c) = crate::render::templates::untypesettable(&title, args.lang == "ko") {
+        let fix = if crate::render::templates::has_hangul(&title) {
+            "give --lang ko, or remove it from the title"
+        } else {
+            "remove it from the title"
+        };
+        return Err(Failure::Input(format!(
+            "{}: the title has `{c}` (U+{:04X}), which pdflatex cannot typeset in the exam's .tex files; {fix}\n",
+            src.name, c as u32
+        )));
+    }
+    // The files are written into a fresh directory beside DIR, which then
+    // replaces it whole: no run leaves a mix of two exams.
+    let staging = Staging::new(dir).map_err(Failure::Other)?;
     let opts = exam::Options {
         variants: args.variants as usize,
         seed: args.seed,
@@ -147,17 +183,8 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     if args.exercise {
         let pages = exercise_pages(&made.files, &args.lang)?;
         made.files.extend(pages);
-        std::fs::create_dir_all(dir.join("exercises"))
-            .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.join("exercises").display()))?;
     }
-    std::fs::create_dir_all(dir.join("variants"))
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.join("variants").display()))?;
-    for (path, text) in &made.files {
-        write_atomic(&dir.join(path), text.as_bytes()).map_err(Failure::Other)?;
-    }
-    if args.force {
-        remove_stale_variants(dir, &made.files)?;
-    }
+    staging.install(dir, &made.files).map_err(Failure::Other)?;
     eprintln!("chainrule: {}", made.summary);
     Ok(0)
 }
@@ -183,27 +210,6 @@ fn is_empty_dir(dir: &Path) -> Result<bool, Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(anyhow::anyhow!("reading {}: {e}", dir.display()).into()),
     }
-}
-
-/// Removes `variants/NN.nn` files of an earlier, larger run, so that the
-/// directory holds exactly this exam's variants.
-fn remove_stale_variants(dir: &Path, files: &[(String, String)]) -> Result<(), Failure> {
-    let variants = dir.join("variants");
-    let Ok(entries) = std::fs::read_dir(&variants) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let numbered = name
-            .strip_suffix(".nn")
-            .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
-        let ours = files.iter().any(|(p, _)| *p == format!("variants/{name}"));
-        if numbered && !ours {
-            std::fs::remove_file(entry.path())
-                .map_err(|e| anyhow::anyhow!("removing {}: {e}", entry.path().display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// A progress bar on standard error, drawn only when it is a terminal and

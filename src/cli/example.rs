@@ -22,14 +22,16 @@ pub(crate) struct Args {
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     match args.name {
         None => {
+            let mut list = String::new();
             for (name, text) in EXAMPLES {
                 let title = text
                     .lines()
                     .find_map(|l| l.trim().strip_prefix("network "))
                     .unwrap_or("")
                     .trim_matches('"');
-                println!("{name:<18} {title}");
+                list.push_str(&format!("{name:<18} {title}\n"));
             }
+            super::write_output(None, &list)?;
             Ok(0)
         }
         Some(name) => match EXAMPLES.iter().find(|(n, _)| *n == name) {

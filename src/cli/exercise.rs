@@ -36,11 +36,25 @@ pub(crate) struct Args {
     /// Decimals of the numbers the worked steps show.
     #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u8).range(1..=15))]
     decimals: u8,
+    #[command(flatten)]
+    limits: super::Limits,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    // Every step written out, in HTML, once per sample and for the batch:
+    // as a full HTML page of `solve` for each.
+    let groups = net.data.as_ref().map_or(1, |d| d.rows.len() as u64 + 1);
+    args.limits.work(
+        &src.name,
+        crate::parse::solution_work(&net).saturating_mul(6 * groups),
+        crate::parse::MAX_WORK,
+        "params and neurons × samples × 6 for a full HTML page, for each sample",
+    )?;
+    if let Some(o) = &args.output {
+        super::output::refuse_input(o, "-o", &args.file)?;
+    }
     let html = args.format == Format::Html;
     let (ex, page) = exercise::make(&net, &src.text, &args.lang, args.decimals as usize, html)
         .map_err(|e| match e {

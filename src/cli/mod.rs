@@ -5,6 +5,7 @@ mod check;
 mod exam;
 mod example;
 mod exercise;
+mod output;
 mod solve;
 mod train;
 
@@ -70,6 +71,7 @@ pub fn run() -> u8 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    output::clean_up_on_signals();
     let result = match cli.command {
         Command::Solve(a) => solve::execute(a),
         Command::Check(a) => check::execute(a),
@@ -80,14 +82,17 @@ pub fn run() -> u8 {
     };
     match result {
         Ok(code) => code,
+        // Whatever came from the input is shown escaped: no control
+        // character reaches the terminal.
         Err(Failure::Input(text)) => {
-            eprint!("{text}");
+            eprint!("{}", crate::diagnostic::escape_lines_for_terminal(&text));
             2
         }
         Err(Failure::Other(e)) => {
-            eprintln!("chainrule: {e}");
+            let safe = |t: String| crate::diagnostic::escape_lines_for_terminal(&t);
+            eprintln!("chainrule: {}", safe(e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", safe(cause.to_string()));
             }
             2
         }
@@ -101,21 +106,56 @@ pub(crate) struct Source {
 }
 
 /// Reads `path` (`-` for standard input) as UTF-8 text; invalid UTF-8 is a
-/// located error.
+/// located error. At most [`crate::parse::MAX_SOURCE_BYTES`] are read.
 pub(crate) fn read_source(path: &Path) -> Result<Source, Failure> {
-    let (name, bytes) = if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| anyhow::anyhow!("reading standard input: {e}"))?;
-        ("<stdin>".to_string(), buf)
+    read_text(path, crate::parse::MAX_SOURCE_BYTES, "an input file")
+}
+
+/// Reads at most `limit` bytes of `path` (`-` for standard input): a longer
+/// input (`/dev/zero`, `yes |`) is refused once `limit` bytes are read,
+/// never read to its end.
+pub(crate) fn read_bounded(
+    path: &Path,
+    limit: usize,
+    what: &str,
+) -> Result<(String, Vec<u8>), Failure> {
+    let (name, reader): (String, Box<dyn Read>) = if path == Path::new("-") {
+        ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
     } else {
-        let bytes =
-            std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        (path.display().to_string(), bytes)
+        let f = std::fs::File::open(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        if f.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(anyhow::anyhow!("reading {}: it is a directory", path.display()).into());
+        }
+        (path.display().to_string(), Box::new(f))
     };
+    let mut buf = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| anyhow::anyhow!("reading {name}: {e}"))?;
+    if buf.len() > limit {
+        return Err(Failure::Input(format!(
+            "{name}: more than {}, the limit of {what}; nothing was read past it\n",
+            bytes_in_words(limit)
+        )));
+    }
+    Ok((name, buf))
+}
+
+/// [`read_bounded`] as UTF-8 text.
+pub(crate) fn read_text(path: &Path, limit: usize, what: &str) -> Result<Source, Failure> {
+    let (name, bytes) = read_bounded(path, limit, what)?;
+    decode_utf8(name, bytes)
+}
+
+/// `bytes` as UTF-8 text named `name`; invalid UTF-8 is a located error.
+pub(crate) fn decode_utf8(name: String, bytes: Vec<u8>) -> Result<Source, Failure> {
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(Source { name, text }),
+        Ok(text) => Ok(Source {
+            name,
+            text: lone_cr_to_lf(text),
+        }),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
@@ -128,6 +168,24 @@ pub(crate) fn read_source(path: &Path) -> Result<Source, Failure> {
             Err(Diagnostics::new(&name, &text, vec![d]).into())
         }
     }
+}
+
+/// Text with old Mac line ends (a CR alone) read with LF line ends, byte
+/// for byte, so that comments end and lines are counted where they should.
+fn lone_cr_to_lf(text: String) -> String {
+    let b = text.as_bytes();
+    let lone = |i: usize| b[i] == b'\r' && b.get(i + 1) != Some(&b'\n');
+    if !(0..b.len()).any(lone) {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    // Only ASCII bytes changed: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// An evaluation error as a located diagnostic when it has a place.
@@ -144,7 +202,8 @@ pub(crate) fn eval_failure(src: &Source, e: EvalError) -> Failure {
 /// Writes `text` to `out`, or to standard output when `out` is `None`.
 ///
 /// A file is written to a temporary file beside it and renamed into place,
-/// so a failed run leaves an existing file as it was and creates none.
+/// so a failed run leaves an existing file as it was and creates none. A
+/// closed standard output (`| head -c 0`) ends the run quietly.
 pub(crate) fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     match out {
         None => {
@@ -166,31 +225,75 @@ pub(crate) fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Fail
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
+/// Writes `bytes` to `path` safely (see the `output` module).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.flush()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
+    output::write_file(path, bytes)
+}
+
+/// `64 MiB`, `1 KiB` or `1000 bytes`.
+pub(crate) fn bytes_in_words(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
     }
-    Ok(())
+}
+
+/// The options that raise the bounds on a run's work and output, checked
+/// before the work is done.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Most work of one run, in param·samples (`solve`, `check`; for `exam`
+    /// times the variants, for `train` times the steps). Past it the run is
+    /// refused before it starts.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    max_work: Option<u64>,
+    /// Most bytes of output one run may make (estimated before it starts).
+    #[arg(long, value_name = "BYTES", value_parser = parse_count)]
+    max_output: Option<u64>,
+}
+
+/// A count written `250000`, `2.5e5` or `1_000_000`.
+fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.replace('_', "");
+    if let Ok(n) = t.parse::<u64>() {
+        return Ok(n);
+    }
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
+        _ => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+impl Limits {
+    /// Refuses work `work` (in the units of `unit`) past `--max-work`, or
+    /// past `default` without it.
+    pub(crate) fn work(
+        &self,
+        src: &str,
+        work: u64,
+        default: u64,
+        what: &str,
+    ) -> Result<(), Failure> {
+        let limit = self.max_work.unwrap_or(default);
+        if work > limit {
+            return Err(Failure::Input(format!(
+                "{src}: this run is {work} {what}, more than the limit of {limit} (the work limit); give --max-work {work} to run it anyway, if the machine has the memory and time\n",
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses an estimated output of `bytes` past `--max-output`.
+    pub(crate) fn output(&self, src: &str, bytes: u64, what: &str) -> Result<(), Failure> {
+        let limit = self.max_output.unwrap_or(crate::parse::MAX_OUTPUT_BYTES);
+        if bytes > limit {
+            return Err(Failure::Input(format!(
+                "{src}: {what} would be about {bytes} bytes, more than the limit of {limit} bytes (the output limit); give --max-output {bytes} to make it anyway\n",
+            )));
+        }
+        Ok(())
+    }
 }

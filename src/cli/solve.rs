@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{eval_failure, read_source, write_output, Failure};
+use super::{eval_failure, output, read_source, write_output, Failure};
 use crate::derivation::Options;
 use crate::notation::Notation;
 use crate::parse::parse_network;
@@ -99,11 +99,47 @@ pub(crate) struct Args {
     /// Also write the network drawing to this SVG file (Markdown pages reference it).
     #[arg(long, value_name = "FILE.svg")]
     diagram: Option<PathBuf>,
+    #[command(flatten)]
+    limits: super::Limits,
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
+    if let Some(o) = &args.output {
+        output::refuse_input(o, "-o", &args.file)?;
+    }
+    if let Some(d) = &args.diagram {
+        output::refuse_input(d, "--diagram", &args.file)?;
+        if let Some(o) = &args.output {
+            output::refuse_same((o, "-o"), (d, "--diagram"))?;
+        }
+    }
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    // A full page (every derivation written out) takes about twice the
+    // memory of the JSON or of the summary page, and four times in HTML
+    // (the Markdown, the MathML and the page at once).
+    let weight = match (args.full, args.format) {
+        (_, Format::Json) | (false, _) => 1,
+        (true, Format::Html) => 6,
+        (true, _) => 2,
+    };
+    args.limits.work(
+        &src.name,
+        crate::parse::solution_work(&net).saturating_mul(weight),
+        crate::parse::MAX_WORK,
+        &match weight {
+            1 => "params and neurons × samples".to_string(),
+            w => format!("params and neurons × samples × {w} for a full page"),
+        },
+    )?;
+    if args.steps > 1 {
+        args.limits.work(
+            &src.name,
+            crate::parse::solution_work(&net).saturating_mul(u64::from(args.steps)),
+            crate::parse::MAX_TRAIN_WORK,
+            "params and neurons × samples × steps",
+        )?;
+    }
     let mut opts = Options::default();
     if args.hand {
         opts = opts.with_hand_rounding(args.decimals as usize);
@@ -132,6 +168,8 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     } else {
         Vec::new()
     };
+    // The drawing is written only once the page is.
+    let mut side: Option<(PathBuf, String)> = None;
     let text = match args.format {
         Format::Json => render::json::render_steps(&sol, &steps),
         Format::Md | Format::Tex | Format::Html => {
@@ -141,14 +179,27 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 Markup::Markdown
             };
             let user = match &args.template {
-                Some(path) => Some((
-                    path.display().to_string(),
-                    std::fs::read_to_string(path)
-                        .map_err(|e| anyhow::anyhow!("reading template {}: {e}", path.display()))?,
-                )),
+                Some(path) => {
+                    let t = super::read_text(path, templates::MAX_TEMPLATE_BYTES, "a template")?;
+                    Some((t.name, t.text))
+                }
                 None => None,
             };
-            let strings = templates::strings(&args.lang)?;
+            let mut strings = templates::strings(&args.lang)?;
+            if args.format == Format::Tex {
+                let title = sol.title();
+                // Hangul in an English page: the Korean set-up too.
+                let kotex = args.lang == "ko" || templates::has_hangul(&title);
+                if kotex && args.lang != "ko" {
+                    strings["tex_preamble"] = serde_json::json!("\\usepackage{kotex}");
+                }
+                if let Some(c) = templates::untypesettable(&title, kotex) {
+                    return Err(Failure::Input(format!(
+                        "{}: the title has `{c}` (U+{:04X}), which pdflatex cannot typeset; remove it from the title for -f tex (-f md and -f html show it)\n",
+                        src.name, c as u32
+                    )));
+                }
+            }
             let opts = PageOptions {
                 decimals: args.decimals as usize,
                 only,
@@ -180,18 +231,17 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                     None => path.display().to_string(),
                 });
             }
-            let hb = templates::registry(
-                markup,
-                user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-                args.decimals as usize,
-            )?;
+            let hb = match &user {
+                Some((name, text)) => {
+                    templates::user_registry(markup, name, text, args.decimals as usize)?
+                }
+                None => templates::registry(markup, None, args.decimals as usize)?,
+            };
             let text = match &user {
                 Some((name, _)) => templates::render(&hb, &page, name)?,
                 None => templates::render_builtin(&hb, &mut page, markup)?,
             };
-            if let (Some(path), Some(svg)) = (&args.diagram, &drawing) {
-                super::write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
-            }
+            side = args.diagram.clone().zip(drawing);
             let out = if args.format == Format::Html {
                 let body = html::body(&text)
                     .map_err(|e| anyhow::anyhow!("turning the page's math into MathML: {e}"))?;
@@ -208,6 +258,9 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         }
     };
     write_output(args.output.as_ref(), &text)?;
+    if let Some((path, svg)) = side {
+        super::write_atomic(&path, svg.as_bytes()).map_err(Failure::Other)?;
+    }
     std::mem::forget(text);
     std::mem::forget(sol);
     std::mem::forget(net);

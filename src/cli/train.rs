@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use super::{eval_failure, read_source, write_atomic, write_output, Failure};
+use super::{eval_failure, output, read_source, write_atomic, write_output, Failure};
 use crate::notation::latex_name;
 use crate::number;
 use crate::parse::parse_network;
@@ -73,6 +73,8 @@ pub(crate) struct Args {
     /// The `layout` of the Jekyll front matter (`--flavor jekyll`).
     #[arg(long, default_value = "post")]
     layout: String,
+    #[command(flatten)]
+    limits: super::Limits,
 }
 
 /// Splits `sgd,momentum(0.9),adam(0.9, 0.999, 1e-8)` at the commas outside
@@ -244,8 +246,23 @@ fn compare(
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
+    if let Some(o) = &args.output {
+        output::refuse_input(o, "-o", &args.file)?;
+    }
+    if let Some(p) = &args.plot {
+        output::refuse_input(p, "--plot", &args.file)?;
+        if let Some(o) = &args.output {
+            output::refuse_same((o, "-o"), (p, "--plot"))?;
+        }
+    }
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
+    args.limits.work(
+        &src.name,
+        crate::parse::solution_work(&net).saturating_mul(args.steps.max(1)),
+        crate::parse::MAX_TRAIN_WORK,
+        "params and neurons × samples × steps",
+    )?;
     if let Some(list) = &args.compare {
         return compare(&args, &net, &src, list);
     }
@@ -255,6 +272,17 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     } else {
         args.every as usize
     };
+    // The recorded rows, the loss at every step, and their text.
+    let rows = (steps / every) as u64 + 2;
+    let cells = (net.outputs().len() * net.data.as_ref().map_or(1, |d| d.rows.len().max(1))) as u64;
+    let estimate = rows
+        .saturating_mul(cells.saturating_mul(32).saturating_add(64))
+        .saturating_add((steps as u64 + 1).saturating_mul(8));
+    args.limits.output(
+        &src.name,
+        estimate,
+        &format!("the history of {rows} recorded steps"),
+    )?;
     let opts = TrainOptions {
         steps,
         every,
@@ -293,9 +321,6 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             &s("plot_x"),
         )
     };
-    if let Some(path) = &args.plot {
-        write_atomic(path, curve().as_bytes()).map_err(Failure::Other)?;
-    }
     let text = match args.format {
         Format::Json => {
             let mut t = serde_json::to_string_pretty(&to_json(&net, &run)).unwrap_or_default();
@@ -344,6 +369,10 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
         }
     };
     write_output(args.output.as_ref(), &text)?;
+    // The curve is written only once the main output is.
+    if let Some(path) = &args.plot {
+        write_atomic(path, curve().as_bytes()).map_err(Failure::Other)?;
+    }
     Ok(0)
 }
 

@@ -274,29 +274,29 @@ pub fn generate(
         let vnet = parse_network(&path, &text).map_err(|d| {
             anyhow::anyhow!("variant {label} does not read back (this is a bug in chainrule):\n{d}")
         })?;
-        if let Some((a, b)) = net
-            .params
-            .iter()
-            .zip(&vnet.params)
-            .find(|(a, b)| a.name != b.name)
-        {
-            return Err(anyhow::anyhow!(
-                "variant {label} declares `{}` where the network declares `{}` (this is a bug in chainrule)",
-                b.name,
-                a.name
-            )
-            .into());
-        }
+        // A `param` line added for a dense layer's param declares it
+        // earlier than the layer did: the variant is the original network
+        // with the drawn values, its file checked to read back by name.
+        let mut exact = net.clone();
         for (v, &x) in varied.iter().zip(&drawn) {
-            if v.slot.get(&vnet).to_bits() != x.to_bits() {
+            v.slot.set(&mut exact, x);
+            let name = match v.slot {
+                vary::Slot::Param(i) => Some(&net.params[i as usize].name),
+                _ => None,
+            };
+            let back = match name.and_then(|n| vnet.params.iter().find(|p| &p.name == n)) {
+                Some(p) => p.value,
+                None => v.slot.get(&vnet),
+            };
+            if back.to_bits() != x.to_bits() {
                 return Err(anyhow::anyhow!(
-                    "variant {label}: `{}` reads back as {} instead of {x} (this is a bug in chainrule)",
+                    "variant {label}: `{}` reads back as {back} instead of {x} (this is a bug in chainrule)",
                     v.name,
-                    v.slot.get(&vnet)
                 )
                 .into());
             }
         }
+        let vnet = exact;
         variants.push(Variant {
             number,
             marks,
@@ -327,6 +327,8 @@ fn header(
     varied: &[vary::Varied],
     drawn: &[f64],
 ) -> String {
+    // A file name is one comment line, whatever it holds.
+    let base = crate::diagnostic::escape_for_terminal(base);
     let mut s = format!(
         "# {base}, variant {number} of {} (chainrule exam --seed {}).\n",
         opts.variants, opts.seed

@@ -29,6 +29,29 @@ pub const MAX_DEPTH: usize = 256;
 /// Most nodes of one term once user functions are expanded into it.
 pub const MAX_EXPANDED_SIZE: f64 = 100_000.0;
 
+/// Default bound on the work of one solution (`solve`, `check`, each
+/// variant of `exam`): params and neurons times samples. A page takes
+/// about 7 KB of memory per unit, so this keeps a run well under 2 GB.
+pub const MAX_WORK: u64 = 150_000;
+
+/// Default bound on the work of `train`: params and neurons times samples
+/// times steps (about a minute of one core).
+pub const MAX_TRAIN_WORK: u64 = 2_000_000_000;
+
+/// Default bound on the estimated size of one output.
+pub const MAX_OUTPUT_BYTES: u64 = 256 << 20;
+
+/// The work of one solution of `net`: params and neurons, times samples.
+pub fn solution_work(net: &crate::model::Network) -> u64 {
+    let samples = net.data.as_ref().map_or(1, |d| d.rows.len().max(1)) as u64;
+    (net.params.len() as u64 + net.neurons.len() as u64).saturating_mul(samples)
+}
+
+/// Most nodes of all the terms of a network that call user functions,
+/// once expanded: each term may be within [`MAX_EXPANDED_SIZE`] and their
+/// number within [`MAX_TERMS`], but not both at once.
+pub const MAX_EXPANDED_TOTAL: f64 = 1_000_000.0;
+
 /// Binding strengths of the grammar's operators, loosest first.
 fn precedence(rule: Rule) -> Option<(u8, bool)> {
     // (strength, right-associative)

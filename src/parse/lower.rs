@@ -14,6 +14,14 @@ use crate::model::{Activation, Batch, Data, Function, Layer, Loss, Network, Neur
 /// The widest layer or vector accepted.
 pub(crate) const MAX_LAYER_WIDTH: usize = 100_000;
 
+/// Most rows of a `data` block.
+pub(crate) const MAX_DATA_ROWS: usize = 1_000_000;
+
+/// Most params dense layers may generate in one network: checked before
+/// they are made, so that a few bytes (`layer h[100000] … dense x`) never
+/// allocate without bound.
+pub(crate) const MAX_GENERATED_PARAMS: usize = 2_000_000;
+
 /// Words of the language that cannot name anything.
 pub(crate) const KEYWORDS: [&str; 16] = [
     "network",
@@ -203,7 +211,29 @@ impl<'s> Lowerer<'s> {
             match stmt.as_rule() {
                 Rule::network_stmt => {
                     let s = stmt.into_inner().nth(1).expect("title");
-                    let text = unescape(s.as_str().trim_matches('"'));
+                    // One quote off each end: `"say \"hi\""` is `say "hi"`.
+                    let quoted = s.as_str();
+                    let inner = quoted
+                        .strip_prefix('"')
+                        .and_then(|q| q.strip_suffix('"'))
+                        .unwrap_or(quoted);
+                    let text = unescape(inner);
+                    let start = s.as_span().start();
+                    for (i, c) in inner.char_indices() {
+                        if !is_text(c) {
+                            self.errors.push(
+                                Diagnostic::new(
+                                    Span::new(start + 1 + i, start + 1 + i + c.len_utf8()),
+                                    format!(
+                                        "the title has U+{:04X}, which is not a character of text",
+                                        c as u32
+                                    ),
+                                )
+                                .with_note("remove it: titles go into HTML, LaTeX and XML files"),
+                            );
+                            break;
+                        }
+                    }
                     if let Some((_, first)) = &raw.title {
                         let at = self.at(*first);
                         self.errors.push(
@@ -484,6 +514,25 @@ impl<'s> Lowerer<'s> {
     /// Inputs named in the header that no `input` line declares are
     /// declared here; the first row gives every input and target its value.
     fn data(&mut self, body: &str, offset: usize, block: Span, layers: usize) {
+        // Counted before any row is read, so that a long block is refused
+        // without the memory of its rows.
+        let count = body
+            .split('\n')
+            .filter(|l| !l.split('#').next().unwrap_or("").trim().is_empty())
+            .count();
+        if count > MAX_DATA_ROWS + 1 {
+            self.errors.push(
+                Diagnostic::new(
+                    Span::new(block.start, block.start + 4),
+                    format!(
+                        "the `data` block has {} rows, more than the limit of {MAX_DATA_ROWS} rows",
+                        count - 1
+                    ),
+                )
+                .with_note("split the data into several files"),
+            );
+            return;
+        }
         let mut lines = Vec::new();
         let mut pos = offset;
         for line in body.split_inclusive('\n') {
@@ -805,6 +854,7 @@ impl<'s> Lowerer<'s> {
         let mut rng = raw
             .init
             .map(|(_, seed, _)| crate::rng::SplitMix64::new(seed));
+        let mut generated = 0usize;
         for (li, layer) in raw.layers.iter().enumerate() {
             let activation = self.activation(layer.act.clone());
             let first = next;
@@ -812,6 +862,23 @@ impl<'s> Lowerer<'s> {
                 Some((src, sspan)) => self.dense_sources(src, *sspan, li as u32),
                 None => Vec::new(),
             };
+            if layer.dense.is_some() {
+                generated =
+                    generated.saturating_add(layer.neurons.len().saturating_mul(sources.len() + 1));
+                if generated > MAX_GENERATED_PARAMS {
+                    self.errors.push(
+                        Diagnostic::new(
+                            layer.span,
+                            format!(
+                                "the dense layers up to `{}` have {generated} params, more than the limit of {MAX_GENERATED_PARAMS} params of one network",
+                                layer.name
+                            ),
+                        )
+                        .with_note("make the layers narrower"),
+                    );
+                    return;
+                }
+            }
             let mut missing = 0usize;
             for (name, span, expr) in &layer.neurons {
                 let e = match expr {
@@ -1049,6 +1116,41 @@ impl<'s> Lowerer<'s> {
                 }
             }
         }
+        // Each term within the limit, the whole network may still not be:
+        // ten thousand calls of a function of 100 000 nodes.
+        if errors.is_empty() {
+            let mut total = 0.0;
+            let mut calls = Vec::new();
+            for n in &self.net.neurons {
+                for (_, t) in n.net.additive_terms() {
+                    calls.clear();
+                    collect_calls(t, &mut calls);
+                    if !calls.is_empty() {
+                        total += limits::cost(t, 0, &costs).size;
+                    }
+                }
+                if let crate::model::Activation::User(f) =
+                    self.net.layers[n.layer as usize].activation
+                {
+                    total += costs.get(f as usize).map_or(0.0, |c| c.size);
+                }
+                if total > limits::MAX_EXPANDED_TOTAL {
+                    errors.push(
+                        Diagnostic::new(
+                            n.span,
+                            format!(
+                                "the network has more than {} nodes once the functions it calls are expanded (the limit of a whole network), {} of them up to `{}`",
+                                limits::MAX_EXPANDED_TOTAL,
+                                crate::number::format(total, 0),
+                                n.name
+                            ),
+                        )
+                        .with_note("call the large functions fewer times, or make them smaller"),
+                    );
+                    break;
+                }
+            }
+        }
         self.errors.extend(errors);
     }
 
@@ -1120,13 +1222,15 @@ impl<'s> Lowerer<'s> {
     ) -> Expr {
         let mut acc: Option<Expr> = None;
         let mut param = |l: &mut Self, name: String, bias: bool| -> Sym {
-            if let Some(Decl {
-                kind: Kind::Param(p),
-                ..
-            }) = l.decls.get(&name)
-            {
-                return Sym::Param(*p);
-            }
+            let given = match l.decls.get(&name) {
+                Some(Decl {
+                    kind: Kind::Param(p),
+                    ..
+                }) => Some(*p),
+                _ => None,
+            };
+            // Drawn even when a `param` line gives the value, so that the
+            // line changes that one value and no other.
             let value = match (init, rng.as_mut()) {
                 (Some(d), Some(r)) => {
                     let v = match d {
@@ -1142,11 +1246,15 @@ impl<'s> Lowerer<'s> {
                     // Four decimals: values a page can show as they are.
                     (v * 1e4).round() / 1e4 + 0.0
                 }
+                _ if given.is_some() => 0.0,
                 _ => {
                     *missing += 1;
                     0.0
                 }
             };
+            if let Some(p) = given {
+                return Sym::Param(p);
+            }
             let idx = l.net.params.len() as u32;
             if l.declare(&name, span, Kind::Param(idx)) {
                 l.net.params.push(Scalar { name, value, span });
@@ -1363,6 +1471,13 @@ pub(crate) fn is_builtin_name(name: &str) -> bool {
     Builtin::from_name(name).is_some() || Activation::BUILTIN_NAMES.contains(&name)
 }
 
+/// Character pairs "did you mean" may compare in one run.
+const SUGGESTION_BUDGET: usize = 20_000_000;
+
+thread_local! {
+    static SUGGESTION_WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The candidate closest to `name`, if any is close enough to suggest.
 ///
 /// Jaro–Winkler favours a shared start (`sigmod` → `sigmoid`); one edit or
@@ -1372,8 +1487,27 @@ pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Bounded work: no suggestion for names longer than any real one,
+    // none between names of very different lengths, and at most
+    // `SUGGESTION_BUDGET` character pairs compared in a whole run.
+    const LONGEST: usize = 64;
+    if name.len() > LONGEST {
+        return None;
+    }
     let mut best: Option<((usize, f64), &str)> = None;
     for c in candidates {
+        if c.len() > LONGEST || c.len().abs_diff(name.len()) > 3.max(name.len().max(c.len()) / 2) {
+            continue;
+        }
+        let cost = name.len() * c.len();
+        let spent = SUGGESTION_WORK.with(|w| {
+            let spent = w.get().saturating_add(cost);
+            w.set(spent);
+            spent
+        });
+        if spent > SUGGESTION_BUDGET {
+            break;
+        }
         let jw = strsim::jaro_winkler(name, c);
         let edits = strsim::osa_distance(name, c);
         // 0.7 is reached exactly by two-letter names sharing their first
@@ -1391,6 +1525,14 @@ pub(crate) fn closest<'a>(
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// Whether `c` may stand in a title: no control character (tabs aside) and
+/// no Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0…), which XML forbids.
+fn is_text(c: char) -> bool {
+    let n = c as u32;
+    let nonchar = (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE;
+    (c == '\t' || !c.is_control()) && !nonchar
 }
 
 fn unescape(s: &str) -> String {

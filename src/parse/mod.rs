@@ -21,7 +21,10 @@ use crate::model::Network;
 
 pub use answers::{parse_answers, parse_quantity};
 pub use formula::{parse_formula, quantity_names, resolve_quantity};
-pub use limits::{MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_TERMS};
+pub use limits::{
+    solution_work, MAX_DEPTH, MAX_EXPANDED_SIZE, MAX_EXPANDED_TOTAL, MAX_OUTPUT_BYTES, MAX_TERMS,
+    MAX_TRAIN_WORK, MAX_WORK,
+};
 pub use lower::lower;
 
 /// The widest layer or vector accepted.
@@ -90,12 +93,34 @@ fn precheck(src: &str) -> Result<(), Diagnostic> {
     }
     let mut depth = 0usize;
     let mut in_comment = false;
-    for (i, b) in src.bytes().enumerate() {
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = src.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == 0 {
+            // In a comment too: NUL is never text.
+            let mut d = Diagnostic::new(Span::new(i, i + 1), "NUL byte in the text");
+            let nuls = bytes.iter().take(64).filter(|&&b| b == 0).count();
+            if nuls * 4 >= bytes.len().min(64) {
+                d = d.with_note("the file looks like UTF-16; save it as UTF-8");
+            }
+            return Err(d);
+        }
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
         match b {
-            b'\n' => in_comment = false,
+            b'\n' | b'\r' => in_comment = false,
             _ if in_comment => {}
             b'#' => in_comment = true,
-            0 => return Err(Diagnostic::new(Span::new(i, i + 1), "NUL byte in the text")),
+            // Parentheses in a title are text, not nesting.
+            b'"' => in_string = true,
             b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {

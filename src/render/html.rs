@@ -52,6 +52,11 @@ pub fn body(markdown: &str) -> Result<String, String> {
                 Event::Code(tex)
             }
         },
+        // Raw HTML in the Markdown passes only when every tag in it is one
+        // the page's own markup uses, without scripts or event handlers;
+        // other raw HTML (from a title written raw by a template) is shown
+        // as text.
+        Event::Html(h) | Event::InlineHtml(h) if !safe_html(&h) => Event::Text(h),
         other => other,
     });
     let mut out = String::new();
@@ -60,4 +65,91 @@ pub fn body(markdown: &str) -> Result<String, String> {
         Some(e) => Err(e),
         None => Ok(out),
     }
+}
+
+/// Elements raw HTML in a page may use: the anchors, the figure around the
+/// drawing, and the drawing's SVG.
+const SAFE_TAGS: &[&str] = &[
+    "a",
+    "b",
+    "br",
+    "circle",
+    "code",
+    "defs",
+    "desc",
+    "div",
+    "ellipse",
+    "em",
+    "figcaption",
+    "figure",
+    "g",
+    "i",
+    "line",
+    "marker",
+    "p",
+    "path",
+    "polygon",
+    "polyline",
+    "rect",
+    "small",
+    "span",
+    "strong",
+    "style",
+    "sub",
+    "sup",
+    "svg",
+    "text",
+    "title",
+    "tspan",
+];
+
+/// Whether raw HTML `h` has only the page's own tags (`SAFE_TAGS`), no event-handler
+/// attribute (`onload=`), no `style` attribute and no `javascript:` or
+/// other link out of the page (a `style` element of the drawing is fine). A comment or declaration is not safe.
+pub fn safe_html(h: &str) -> bool {
+    let lower = h.to_ascii_lowercase();
+    if lower.contains("javascript:") || lower.contains("<!") {
+        return false;
+    }
+    let bytes = lower.as_bytes();
+    let mut i = 0;
+    while let Some(off) = lower[i..].find('<') {
+        let start = i + off + 1;
+        let mut j = start;
+        if bytes.get(j) == Some(&b'/') {
+            j += 1;
+        }
+        let name_start = j;
+        while j < bytes.len()
+            && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-' || bytes[j] == b':')
+        {
+            j += 1;
+        }
+        let name = &lower[name_start..j];
+        if !SAFE_TAGS.contains(&name) {
+            return false;
+        }
+        // The attributes, up to the end of the tag.
+        let end = lower[j..].find('>').map_or(lower.len(), |e| j + e);
+        let attrs = &lower[j..end];
+        let mut words = attrs
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .filter(|w| !w.is_empty());
+        if words.any(|w| {
+            let name = w.split('=').next().unwrap_or("");
+            name.starts_with("on")
+                || name == "style"
+                || name == "href" && !w.contains("=\"#")
+                || name == "xlink:href"
+                || name == "src"
+                || name == "srcdoc"
+        }) {
+            return false;
+        }
+        i = end.min(lower.len());
+        if i >= lower.len() {
+            break;
+        }
+    }
+    true
 }

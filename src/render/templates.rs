@@ -3,12 +3,16 @@
 //! LaTeX registries do not HTML-escape; `esc` escapes for the format.
 
 use anyhow::{anyhow, Context as _};
+use handlebars::template::{Parameter, Template, TemplateElement};
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderErrorReason,
 };
 
 use super::page::{Markup, Page};
 use crate::number;
+
+/// Largest user template read.
+pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
 
 /// The built-in Markdown template: head, one step per param, tail.
 pub const SOLUTION_MD: &str = include_str!("../../templates/solution.md.hbs");
@@ -84,13 +88,14 @@ pub fn strings(lang: &str) -> anyhow::Result<serde_json::Value> {
         .context("the built-in strings file is not valid JSON (this is a bug in chainrule)")
 }
 
-/// Escapes user text for Markdown.
+/// Escapes user text for Markdown. `{` and `%` are escaped too, so that
+/// no `{{` or `{%` is left for Liquid (Jekyll) to read as a tag.
 pub fn escape_markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '!' | '|' | '$' | '~' | '^'
-            | '&' => {
+            | '&' | '%' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -120,10 +125,121 @@ pub fn escape_latex(s: &str) -> String {
             '|' => out.push_str("\\textbar{}"),
             '⁺' => out.push_str("\\textsuperscript{+}"),
             '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
+            _ => match greek(c) {
+                // Greek as math letters: pdflatex sets them without a Greek font.
+                Some(cmd) => {
+                    out.push_str("\\ensuremath{");
+                    out.push_str(cmd);
+                    out.push('}');
+                }
+                None => out.push(c),
+            },
         }
     }
     out
+}
+
+/// The math command of a Greek letter (unaccented and accented forms).
+fn greek(c: char) -> Option<&'static str> {
+    const LOWER: [&str; 25] = [
+        "\\alpha",
+        "\\beta",
+        "\\gamma",
+        "\\delta",
+        "\\epsilon",
+        "\\zeta",
+        "\\eta",
+        "\\theta",
+        "\\iota",
+        "\\kappa",
+        "\\lambda",
+        "\\mu",
+        "\\nu",
+        "\\xi",
+        "o",
+        "\\pi",
+        "\\rho",
+        "\\varsigma",
+        "\\sigma",
+        "\\tau",
+        "\\upsilon",
+        "\\phi",
+        "\\chi",
+        "\\psi",
+        "\\omega",
+    ];
+    const UPPER: [&str; 25] = [
+        "\\mathrm{A}",
+        "\\mathrm{B}",
+        "\\Gamma",
+        "\\Delta",
+        "\\mathrm{E}",
+        "\\mathrm{Z}",
+        "\\mathrm{H}",
+        "\\Theta",
+        "\\mathrm{I}",
+        "\\mathrm{K}",
+        "\\Lambda",
+        "\\mathrm{M}",
+        "\\mathrm{N}",
+        "\\Xi",
+        "\\mathrm{O}",
+        "\\Pi",
+        "\\mathrm{P}",
+        "",
+        "\\Sigma",
+        "\\mathrm{T}",
+        "\\Upsilon",
+        "\\Phi",
+        "\\mathrm{X}",
+        "\\Psi",
+        "\\Omega",
+    ];
+    // Accented letters (tonos, dialytika) as their base letter.
+    let base = match c {
+        'ά' => 'α',
+        'έ' => 'ε',
+        'ή' => 'η',
+        'ί' | 'ϊ' | 'ΐ' => 'ι',
+        'ό' => 'ο',
+        'ύ' | 'ϋ' | 'ΰ' => 'υ',
+        'ώ' => 'ω',
+        'Ά' => 'Α',
+        'Έ' => 'Ε',
+        'Ή' => 'Η',
+        'Ί' | 'Ϊ' => 'Ι',
+        'Ό' => 'Ο',
+        'Ύ' | 'Ϋ' => 'Υ',
+        'Ώ' => 'Ω',
+        c => c,
+    };
+    let found = match base {
+        'α'..='ω' => LOWER.get(base as usize - 'α' as usize),
+        'Α'..='Ω' => UPPER.get(base as usize - 'Α' as usize),
+        _ => None,
+    };
+    found.copied().filter(|s| !s.is_empty())
+}
+
+/// Whether `text` has Hangul, which LaTeX sets with `kotex`.
+pub fn has_hangul(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c, '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' | '\u{AC00}'..='\u{D7A3}')
+    })
+}
+
+/// The first character of `text` that pdflatex (utf8 input, T1 fonts,
+/// Greek as math, CJK only with `kotex`) cannot set, if any.
+pub fn untypesettable(text: &str, kotex: bool) -> Option<char> {
+    text.chars().find(|&c| {
+        let latin = (' '..='~').contains(&c)
+            || ('\u{A0}'..='\u{17F}').contains(&c)
+            || "–—‘’‚“”„†‡•…‰‹›€™−".contains(c);
+        let cjk = matches!(c,
+            '\u{1100}'..='\u{11FF}' | '\u{3000}'..='\u{303F}' | '\u{3130}'..='\u{318F}'
+            | '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' | '\u{FF01}'..='\u{FF5E}');
+        !(latin || c == '\t' || greek(c).is_some() || (kotex && cjk))
+    })
 }
 
 /// A double-quoted YAML string.
@@ -142,19 +258,41 @@ pub fn yaml_string(s: &str) -> String {
     out
 }
 
-/// The helpers that need nothing but their argument.
-mod helpers {
-    // The macro makes a public struct for each helper.
-    #![allow(missing_docs, unreachable_pub)]
-    use super::{environment, yaml_string};
-
-    handlebars::handlebars_helper!(yaml: |s: str| yaml_string(s));
-    // A number as a page shows it, written for math: `1e-300` → `1 \times 10^{-300}`.
-    handlebars::handlebars_helper!(texnum: |s: str| crate::number::latex_of(s));
-    handlebars::handlebars_helper!(aligned: |lines: Json| environment("aligned", lines));
-    handlebars::handlebars_helper!(align: |lines: Json| environment("align*", lines));
+/// A helper of one argument that writes `f` of it as it is: its output is
+/// already in the page's format, and never escaped again.
+fn writer(
+    f: fn(&serde_json::Value) -> String,
+) -> impl Fn(
+    &Helper<'_>,
+    &Handlebars<'_>,
+    &Context,
+    &mut RenderContext<'_, '_>,
+    &mut dyn Output,
+) -> HelperResult
+       + Send
+       + Sync {
+    move |h, _, _, _, out| {
+        out.write(&f(param_str(h, 0)?))?;
+        Ok(())
+    }
 }
-use helpers::{align, aligned, texnum, yaml};
+
+fn yaml(v: &serde_json::Value) -> String {
+    yaml_string(&v.render())
+}
+
+// A number as a page shows it, written for math: `1e-300` → `1 \times 10^{-300}`.
+fn texnum(v: &serde_json::Value) -> String {
+    number::latex_of(&v.render())
+}
+
+fn aligned(lines: &serde_json::Value) -> String {
+    environment("aligned", lines)
+}
+
+fn align(lines: &serde_json::Value) -> String {
+    environment("align*", lines)
+}
 
 /// `\begin{ENV}` … `\end{ENV}` around lines joined by `\\`.
 fn environment(env: &str, lines: &serde_json::Value) -> String {
@@ -203,12 +341,12 @@ pub fn registry(
             },
         ),
     );
-    hb.register_helper("yaml", Box::new(yaml));
-    hb.register_helper("texnum", Box::new(texnum));
+    hb.register_helper("yaml", Box::new(writer(yaml)));
+    hb.register_helper("texnum", Box::new(writer(texnum)));
     // Lines of an `aligned` block (inside $$…$$).
-    hb.register_helper("aligned", Box::new(aligned));
+    hb.register_helper("aligned", Box::new(writer(aligned)));
     // A displayed `align*` environment (LaTeX documents).
-    hb.register_helper("align", Box::new(align));
+    hb.register_helper("align", Box::new(writer(align)));
     hb.register_helper(
         "num",
         Box::new(
@@ -244,6 +382,161 @@ pub fn registry(
     hb.register_template_string("solution", text)
         .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
     Ok(hb)
+}
+
+/// A handlebars registry for a user's template `text` (read from `name`):
+/// every `{{value}}` is escaped for `markup` (Markdown or LaTeX), and only
+/// `{{{value}}}` writes a value as it is. The built-in partials it may call
+/// are trusted and write their values as they are. A template whose inline
+/// partials call themselves, or that names a partial by an expression, is
+/// refused: it could recurse without end.
+pub fn user_registry(
+    markup: Markup,
+    name: &str,
+    text: &str,
+    decimals: usize,
+) -> anyhow::Result<Handlebars<'static>> {
+    let mut hb = registry(markup, None, decimals)?;
+    match markup {
+        Markup::Markdown => hb.register_escape_fn(escape_markdown),
+        Markup::Latex => hb.register_escape_fn(escape_latex),
+    }
+    for (partial, text) in PARTIALS {
+        let mut t = Template::compile_with_name(*text, (*partial).to_string())
+            .map_err(|e| anyhow!("{}", template_error(partial, &e.to_string())))?;
+        trust(&mut t);
+        hb.register_template(partial, t);
+    }
+    let template = Template::compile_with_name(text, "solution".to_string())
+        .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
+    if let Some(problem) = recursion(&template) {
+        return Err(anyhow!("template {name}: {problem}"));
+    }
+    hb.register_template("solution", template);
+    Ok(hb)
+}
+
+/// Makes every `{{value}}` of a built-in template write as it is.
+fn trust(t: &mut Template) {
+    for e in &mut t.elements {
+        if let TemplateElement::Expression(h) = e {
+            *e = TemplateElement::HtmlExpression(h.clone());
+        }
+        match e {
+            TemplateElement::HelperBlock(h) => {
+                for t in [&mut h.template, &mut h.inverse].into_iter().flatten() {
+                    trust(t);
+                }
+            }
+            TemplateElement::DecoratorBlock(d) | TemplateElement::PartialBlock(d) => {
+                if let Some(t) = &mut d.template {
+                    trust(t);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Why a user's template could recurse without end, if it could: an inline
+/// partial that calls itself (directly or through others), or a partial
+/// named by an expression.
+fn recursion(t: &Template) -> Option<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // The partials each inline partial calls ("" is the template itself).
+    let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut problem = None;
+    fn walk(
+        t: &Template,
+        owner: &str,
+        calls: &mut BTreeMap<String, BTreeSet<String>>,
+        problem: &mut Option<String>,
+    ) {
+        for e in &t.elements {
+            match e {
+                TemplateElement::HelperBlock(h) => {
+                    for t in [&h.template, &h.inverse].into_iter().flatten() {
+                        walk(t, owner, calls, problem);
+                    }
+                }
+                TemplateElement::DecoratorBlock(d) | TemplateElement::DecoratorExpression(d) => {
+                    let inline = d.name.as_name() == Some("inline");
+                    let defined = d.params.first().and_then(|p| match p {
+                        Parameter::Literal(serde_json::Value::String(s)) => Some(s.clone()),
+                        p => p.as_name().map(str::to_string),
+                    });
+                    match (inline, defined, &d.template) {
+                        (true, Some(n), Some(body)) => {
+                            calls.entry(n.clone()).or_default();
+                            walk(body, &n, calls, problem);
+                        }
+                        (_, _, Some(body)) => walk(body, owner, calls, problem),
+                        _ => {}
+                    }
+                }
+                TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
+                    match &d.name {
+                        Parameter::Subexpression(_) => {
+                            problem.get_or_insert_with(|| {
+                                "a partial named by an expression (`{{> (…)}}`) is not allowed; name it".to_string()
+                            });
+                        }
+                        p => {
+                            if let Some(n) = p.as_name() {
+                                calls
+                                    .entry(owner.to_string())
+                                    .or_default()
+                                    .insert(n.to_string());
+                            }
+                        }
+                    }
+                    if let Some(body) = &d.template {
+                        walk(body, owner, calls, problem);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(t, "", &mut calls, &mut problem);
+    if problem.is_some() {
+        return problem;
+    }
+    // A cycle among the inline partials: depth-first, with colours.
+    let inline: BTreeSet<&String> = calls.keys().filter(|k| !k.is_empty()).collect();
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+    for start in &inline {
+        if state.contains_key(start.as_str()) {
+            continue;
+        }
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start.as_str(), Vec::new())];
+        state.insert(start.as_str(), 1);
+        stack[0].1 = calls[start.as_str()].iter().map(String::as_str).collect();
+        while let Some((node, next)) = stack.last_mut() {
+            let node = *node;
+            match next.pop() {
+                Some(m) if calls.contains_key(m) && !m.is_empty() => match state.get(m) {
+                    Some(1) => {
+                        return Some(format!(
+                            "the inline partial `{m}` calls itself (through `{node}`), which would never end"
+                        ))
+                    }
+                    Some(_) => {}
+                    None => {
+                        state.insert(m, 1);
+                        let more = calls[m].iter().map(String::as_str).collect();
+                        stack.push((m, more));
+                    }
+                },
+                Some(_) => {}
+                None => {
+                    state.insert(node, 2);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    None
 }
 
 fn template_error(name: &str, msg: &str) -> String {

@@ -18,7 +18,7 @@ fn hostile_network() -> String {
 }
 
 /// Runs headless Chromium on `page`; `what` is `--dump-dom` or `--print-to-pdf=…`.
-fn chromium(dir: &Path, page: &Path, what: &str) -> String {
+pub fn chromium(dir: &Path, page: &Path, what: &str) -> String {
     let profile = dir.join(format!("profile-{}", what.len()));
     let out = Command::new("chromium")
         .args([

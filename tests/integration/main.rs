@@ -3,6 +3,7 @@
 // Test helpers are `pub` for the sibling modules of this one binary.
 #![allow(unreachable_pub)]
 
+mod attacks;
 mod check;
 mod cli;
 mod drawing;

@@ -358,5 +358,10 @@ fn a_huge_file_is_refused_by_the_command_line() {
     // Past the size limit, before any parsing.
     let big = "#".repeat(chainrule::parse::MAX_SOURCE_BYTES + 1);
     let r = Test::new().args(["solve", "-"]).stdin(&big).status(2);
-    assert!(r.stderr.contains("more than the limit of"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("more than 64 MiB, the limit of an input file"),
+        "{}",
+        r.stderr
+    );
 }
