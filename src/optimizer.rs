@@ -318,6 +318,69 @@ pub fn step(rule: &Rule, state: &mut State, params: &[f64], grads: &[f64]) -> Ve
         .collect()
 }
 
+/// A classic slip in working an Adam step by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Slip {
+    /// m and v used without their bias corrections: m̂ = m, v̂ = v.
+    NoBiasCorrection,
+    /// β and 1 − β swapped: m = (1 − β₁)·m + β₁·g, v = (1 − β₂)·v + β₂·g².
+    BetasSwapped,
+    /// ε inside the square root: √(v̂ + ε).
+    EpsilonInsideSqrt,
+    /// The update applied with the raw gradient: p − η·g.
+    RawGradient,
+}
+
+impl Slip {
+    /// Every slip.
+    pub const ALL: [Slip; 4] = [
+        Slip::NoBiasCorrection,
+        Slip::BetasSwapped,
+        Slip::EpsilonInsideSqrt,
+        Slip::RawGradient,
+    ];
+}
+
+/// The first step of `rule` for one param `p` with gradient `g`, made with
+/// `slip` (Adam and AdamW only; other rules have none and step as usual).
+pub fn first_step(rule: &Rule, slip: Option<Slip>, p: f64, g: f64) -> ParamStep {
+    let mut state = State::new(1);
+    let right = step(rule, &mut state, &[p], &[g])[0];
+    let (Some(slip), Optimizer::Adam(b1, b2, eps) | Optimizer::AdamW(b1, b2, eps)) =
+        (slip, rule.optimizer)
+    else {
+        return right;
+    };
+    let mut s = right;
+    let base = s.decayed.unwrap_or(s.before);
+    let gu = s.g;
+    let lr = rule.rate;
+    match slip {
+        Slip::NoBiasCorrection => {
+            let (m, v) = (s.m.unwrap_or(0.0), s.v.unwrap_or(0.0));
+            s.m_hat = Some(m);
+            s.v_hat = Some(v);
+            s.after = base - lr * m / (v.sqrt() + eps);
+        }
+        Slip::BetasSwapped => {
+            let (m, v) = (b1 * gu, b2 * gu * gu);
+            let (mh, vh) = (m / (1.0 - b1), v / (1.0 - b2));
+            s.m = Some(m);
+            s.v = Some(v);
+            s.m_hat = Some(mh);
+            s.v_hat = Some(vh);
+            s.after = base - lr * mh / (vh.sqrt() + eps);
+        }
+        Slip::EpsilonInsideSqrt => {
+            let (mh, vh) = (s.m_hat.unwrap_or(0.0), s.v_hat.unwrap_or(0.0));
+            s.after = base - lr * mh / (vh + eps).sqrt();
+        }
+        Slip::RawGradient => s.after = base - lr * gu,
+    }
+    s.change = s.after - s.before;
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

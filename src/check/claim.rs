@@ -22,6 +22,44 @@ pub enum Quantity {
     /// A value of the forward pass run again with the updated params
     /// (`E_total+`).
     After(Sym),
+    /// The optimizer's state of a param after the first step (`m_w5`,
+    /// `v_w5`, `m_hat_w5`, `v_hat_w5`).
+    State(StateKind, u32),
+}
+
+/// Which part of an optimizer's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StateKind {
+    /// The momentum buffer, or Adam's first moment m.
+    M,
+    /// Adam's or RMSprop's second moment v, or Adagrad's sum of squares.
+    V,
+    /// m̂ = m/(1 − β₁ᵗ).
+    MHat,
+    /// v̂ = v/(1 − β₂ᵗ).
+    VHat,
+}
+
+impl StateKind {
+    /// The prefix of its names (`m`, `v`, `m_hat`, `v_hat`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            StateKind::M => "m",
+            StateKind::V => "v",
+            StateKind::MHat => "m_hat",
+            StateKind::VHat => "v_hat",
+        }
+    }
+
+    /// Its value in a step, when the rule has it.
+    pub fn of(self, s: &crate::optimizer::ParamStep) -> Option<f64> {
+        match self {
+            StateKind::M => s.m,
+            StateKind::V => s.v,
+            StateKind::MHat => s.m_hat,
+            StateKind::VHat => s.v_hat,
+        }
+    }
 }
 
 impl Quantity {
@@ -34,6 +72,7 @@ impl Quantity {
             }
             Quantity::Updated(p) => format!("{}+", names.plain(Sym::Param(p))),
             Quantity::After(s) => format!("{}+", names.plain(s)),
+            Quantity::State(k, p) => format!("{}_{}", k.prefix(), names.plain(Sym::Param(p))),
         }
     }
 }

@@ -79,6 +79,8 @@ pub(crate) struct Variant {
     pub(crate) early_update: bool,
     /// The update rule.
     pub(crate) update: UpdateRule,
+    /// A slip in working the optimizer's step (Adam).
+    pub(crate) slip: Option<crate::optimizer::Slip>,
 }
 
 pub(super) fn flag(v: &[bool], layer: u32) -> bool {

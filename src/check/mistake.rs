@@ -44,11 +44,19 @@ pub enum Mistake {
     /// The value of a sibling neuron or weight (out_h2 for out_h1,
     /// ∂E_total/∂w6 for ∂E_total/∂w5).
     WrongNeuron,
+    /// Adam's m and v used without their bias corrections.
+    BiasCorrectionForgotten,
+    /// β and 1 − β swapped in Adam's moments.
+    BetasSwapped,
+    /// ε inside the square root of Adam's update: √(v̂ + ε).
+    EpsilonInsideSqrt,
+    /// The optimizer's update applied with the raw gradient: p − η·g.
+    RawGradientUpdate,
 }
 
 impl Mistake {
     /// Every mistake, in the order diagnoses are tried.
-    pub const ALL: [Mistake; 16] = [
+    pub const ALL: [Mistake; 20] = [
         Mistake::CarriedForward,
         Mistake::ForgotHalf,
         Mistake::SignFlip,
@@ -65,6 +73,10 @@ impl Mistake {
         Mistake::OutForDerivative,
         Mistake::AddedFactors,
         Mistake::WrongNeuron,
+        Mistake::BiasCorrectionForgotten,
+        Mistake::BetasSwapped,
+        Mistake::EpsilonInsideSqrt,
+        Mistake::RawGradientUpdate,
     ];
 
     /// The stable code (`forgot_half`, `sign_flip`, …).
@@ -86,6 +98,10 @@ impl Mistake {
             Mistake::OutForDerivative => "out_for_derivative",
             Mistake::AddedFactors => "added_factors",
             Mistake::WrongNeuron => "wrong_neuron",
+            Mistake::BiasCorrectionForgotten => "bias_correction_forgotten",
+            Mistake::BetasSwapped => "betas_swapped",
+            Mistake::EpsilonInsideSqrt => "epsilon_inside_sqrt",
+            Mistake::RawGradientUpdate => "raw_gradient_update",
         }
     }
 }
@@ -108,8 +124,11 @@ impl Candidate {
     /// Whether this candidate can explain a wrong value of `q`.
     pub(crate) fn applies_to(&self, q: Quantity) -> bool {
         let update = matches!(q, Quantity::Updated(_) | Quantity::After(_));
+        let state = matches!(q, Quantity::State(..));
         match self.mistake {
             Mistake::AddedUpdate | Mistake::MissingRate => update,
+            Mistake::BiasCorrectionForgotten | Mistake::BetasSwapped => update || state,
+            Mistake::EpsilonInsideSqrt | Mistake::RawGradientUpdate => update,
             // A flipped ∂E/∂out shows in partials; a flipped update is
             // `added_update`.
             Mistake::SignFlip => self.variant.is_none() || matches!(q, Quantity::Partial { .. }),
@@ -336,6 +355,28 @@ pub(crate) fn candidates(net: &Network) -> Vec<Candidate> {
             None,
             Some(Variant { act, ..v() }),
         );
+    }
+    // The slips of working an Adam step by hand.
+    if matches!(
+        net.optimizer,
+        crate::optimizer::Optimizer::Adam(..) | crate::optimizer::Optimizer::AdamW(..)
+    ) {
+        use crate::optimizer::Slip;
+        for (mistake, slip) in [
+            (Mistake::BiasCorrectionForgotten, Slip::NoBiasCorrection),
+            (Mistake::BetasSwapped, Slip::BetasSwapped),
+            (Mistake::EpsilonInsideSqrt, Slip::EpsilonInsideSqrt),
+            (Mistake::RawGradientUpdate, Slip::RawGradient),
+        ] {
+            push(
+                mistake,
+                None,
+                Some(Variant {
+                    slip: Some(slip),
+                    ..v()
+                }),
+            );
+        }
     }
     out
 }

@@ -42,7 +42,9 @@ use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
-pub use claim::{Answers, Claim, Given, Link, Precision, Quantity, Unreadable, PARTIAL_BASE};
+pub use claim::{
+    Answers, Claim, Given, Link, Precision, Quantity, StateKind, Unreadable, PARTIAL_BASE,
+};
 pub(crate) use mistake::mistaken_values;
 pub use mistake::Mistake;
 pub use report::{render_json, render_text};
@@ -504,7 +506,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                 visit(of);
                 visit(wrt);
             }
-            Quantity::Updated(p) => visit(Sym::Param(p)),
+            Quantity::Updated(p) | Quantity::State(_, p) => visit(Sym::Param(p)),
         }
         hit
     }
@@ -1048,7 +1050,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                     }
                 }
             }
-            Quantity::After(_) => {}
+            Quantity::After(_) | Quantity::State(..) => {}
         }
         for alt in alternatives.into_iter().take(64) {
             let v = p.quantity(alt);

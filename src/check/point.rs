@@ -130,7 +130,21 @@ impl<'g, 'n> Point<'g, 'n> {
             Quantity::Partial { of, wrt } => self.partial(of, wrt),
             Quantity::Updated(p) => self.updated(p),
             Quantity::After(s) => self.after().value(s),
+            Quantity::State(k, p) => {
+                if let Some(v) = self.overrides.get(&q) {
+                    return *v;
+                }
+                k.of(&self.first_step(p)).unwrap_or(f64::NAN)
+            }
         }
+    }
+
+    /// The first step of the network's update rule for param `q`, with the
+    /// variant's slip.
+    fn first_step(&self, q: u32) -> crate::optimizer::ParamStep {
+        let p = self.value(Sym::Param(q));
+        let grad = self.partial(Sym::ErrTotal, Sym::Param(q));
+        crate::optimizer::first_step(&self.g.net.update_rule(), self.g.variant.slip, p, grad)
     }
 
     /// The value of `s`.
@@ -272,7 +286,8 @@ impl<'g, 'n> Point<'g, 'n> {
         let grad = self.partial(Sym::ErrTotal, Sym::Param(q));
         let rate = self.g.net.rate;
         let v = match self.g.variant.update {
-            UpdateRule::Descent => p - rate * grad,
+            // The network's own rule (p − η·g for plain gradient descent).
+            UpdateRule::Descent => self.first_step(q).after,
             UpdateRule::Added => p + rate * grad,
             UpdateRule::WithoutRate => p - grad,
         };

@@ -89,6 +89,18 @@ gradients were taken; every gradient uses the original weights"
         (Mistake::WrongNeuron, None) => {
             "this is the value of a neighbouring neuron or weight".to_string()
         }
+        (Mistake::BiasCorrectionForgotten, _) => {
+            "the bias corrections were left out: m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ)".to_string()
+        }
+        (Mistake::BetasSwapped, _) => {
+            "β and 1 − β were swapped: m = β₁·m + (1 − β₁)·g, v = β₂·v + (1 − β₂)·g²".to_string()
+        }
+        (Mistake::EpsilonInsideSqrt, _) => {
+            "ε went inside the square root; it is added after: m̂/(√v̂ + ε)".to_string()
+        }
+        (Mistake::RawGradientUpdate, _) => {
+            "the update used the raw gradient, p − η·g; Adam steps by η·m̂/(√v̂ + ε)".to_string()
+        }
     }
 }
 

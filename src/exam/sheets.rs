@@ -523,6 +523,7 @@ fn kind_key(q: Quantity) -> &'static str {
         Quantity::Partial { .. } => "exam_q_partial",
         Quantity::Updated(_) => "exam_q_updated",
         Quantity::After(_) => "exam_q_after",
+        Quantity::State(..) => "exam_q_state",
     }
 }
 
@@ -538,6 +539,15 @@ fn quantity_latex(names: &NetNames<'_>, q: Quantity) -> String {
         ),
         Quantity::Updated(p) => format!("{}^{{+}}", names.latex(Sym::Param(p))),
         Quantity::After(s) => format!("{}^{{+}}", names.latex(s)),
+        Quantity::State(k, p) => {
+            let pl = names.latex(Sym::Param(p));
+            match k {
+                crate::check::StateKind::M => format!("m_{{{pl}}}"),
+                crate::check::StateKind::V => format!("v_{{{pl}}}"),
+                crate::check::StateKind::MHat => format!("\\hat{{m}}_{{{pl}}}"),
+                crate::check::StateKind::VHat => format!("\\hat{{v}}_{{{pl}}}"),
+            }
+        }
     }
 }
 
@@ -593,6 +603,31 @@ fn rows(net: &Network, text: &dyn Fn(&str) -> String) -> Vec<RowView> {
             value: source::shortest(net.rate),
         }],
     });
+    // The optimizer and its constants, when it is not plain descent.
+    let rule = net.update_rule();
+    if !rule.is_plain() {
+        use crate::optimizer::Optimizer;
+        let c = |latex: &str, v: f64| ItemView {
+            latex: latex.to_string(),
+            value: number::latex_significant(v, 15),
+        };
+        let mut items = match rule.optimizer {
+            Optimizer::Sgd => Vec::new(),
+            Optimizer::Momentum(m) | Optimizer::Nesterov(m) => vec![c("\\mu", m)],
+            Optimizer::Adagrad(e) => vec![c("\\epsilon", e)],
+            Optimizer::RmsProp(r, e) => vec![c("\\rho", r), c("\\epsilon", e)],
+            Optimizer::Adam(b1, b2, e) | Optimizer::AdamW(b1, b2, e) => {
+                vec![c("\\beta_1", b1), c("\\beta_2", b2), c("\\epsilon", e)]
+            }
+        };
+        if rule.weight_decay != 0.0 {
+            items.push(c("\\lambda", rule.weight_decay));
+        }
+        rows.push(RowView {
+            label: format!("{} ({})", text("update_rule"), rule.optimizer.name()),
+            items,
+        });
+    }
     rows
 }
 

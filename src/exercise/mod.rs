@@ -490,7 +490,7 @@ fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
         wrt: psym,
     });
     let pname = c.name(psym);
-    let update = format!("{} - v(\"eta\") * {}", c.v(&pname), c.v(&name));
+    let update = first_update_js(c.net, &c.v(&pname), &c.v(&name));
     items.push(c.item(
         format!("{pname}+"),
         format!("{}^{{+}}", c.latex(psym)),
@@ -499,6 +499,36 @@ fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
     ));
     qs.push(Quantity::Updated(p as u32));
     (items, qs)
+}
+
+/// The first update of the network's rule as JavaScript, from the param
+/// `p` and its gradient `g` (each a `v("…")` lookup): the state starts at 0,
+/// so Adam's m̂ is g and v̂ is g².
+fn first_update_js(net: &Network, p: &str, g: &str) -> String {
+    use crate::optimizer::Optimizer;
+    let r = net.update_rule();
+    let (lr, wd) = (r.rate, r.weight_decay);
+    let coupled = if wd != 0.0 && !matches!(r.optimizer, Optimizer::AdamW(..)) {
+        format!("({g} + {wd:?} * {p})")
+    } else {
+        g.to_string()
+    };
+    let gc = &coupled;
+    match r.optimizer {
+        Optimizer::Sgd | Optimizer::Momentum(_) => format!("{p} - v(\"eta\") * {gc}"),
+        Optimizer::Nesterov(mu) => format!("{p} - v(\"eta\") * (1 + {mu:?}) * {gc}"),
+        Optimizer::Adagrad(eps) | Optimizer::Adam(_, _, eps) => {
+            format!("{p} - v(\"eta\") * {gc} / (Math.abs({gc}) + {eps:?})")
+        }
+        Optimizer::RmsProp(rho, eps) => format!(
+            "{p} - v(\"eta\") * {gc} / (Math.sqrt({:?}) * Math.abs({gc}) + {eps:?})",
+            1.0 - rho
+        ),
+        Optimizer::AdamW(_, _, eps) => format!(
+            "{p} * (1 - {:?}) - v(\"eta\") * {g} / (Math.abs({g}) + {eps:?})",
+            lr * wd
+        ),
+    }
 }
 
 /// Asks ∂E_total/∂out_y (if not asked yet), and before it the δ's it sums over.

@@ -467,6 +467,9 @@ impl LineReader<'_, '_> {
         ) {
             return Some(Lhs::Setting);
         }
+        if let Some(q) = state_quantity(self.lex.network(), s) {
+            return Some(Lhs::Quantity(q, None));
+        }
         // After the update.
         for suffix in [
             "+", "'", "^+", "^(+)", "(new)", "_new", "new", "^(new)", "_(new)", "^new", "^*",
@@ -1510,6 +1513,9 @@ fn exp_of_e(t: &[(char, usize)]) -> Text {
 /// Reads a quantity written alone (`dE_total/dw5`, `w5+`, `E_total`), as in
 /// `chainrule exam --ask`. Spans of the diagnostic are offsets into `text`.
 pub fn parse_quantity(net: &Network, text: &str) -> Result<Quantity, Diagnostic> {
+    if let Some(q) = state_quantity(net, text.trim()) {
+        return Ok(q);
+    }
     let pair = parse_rule(Rule::quantity_only, text)?;
     let reader = QuantityReader { net, offset: 0 };
     match pair.into_inner().find(|p| p.as_rule() == Rule::quantity) {
@@ -1519,6 +1525,72 @@ pub fn parse_quantity(net: &Network, text: &str) -> Result<Quantity, Diagnostic>
             "expected a quantity (`E_total`, `dE_total/dw5`, `w5+`)",
         )),
     }
+}
+
+/// An optimizer's state after its first step, named as a teacher writes
+/// it: `m_w5`, `v_w5`, `m_hat_w5` (`mhat_w5`, `m̂_w5`), `v_hat_w5`, and for
+/// Adagrad `s_w5`; only when the network's optimizer keeps that state and
+/// the name is not one the network declares.
+pub(crate) fn state_quantity(net: &Network, text: &str) -> Option<Quantity> {
+    use crate::check::StateKind;
+    use crate::optimizer::Optimizer;
+    let kinds: &[StateKind] = match net.optimizer {
+        Optimizer::Sgd => &[],
+        Optimizer::Momentum(_) | Optimizer::Nesterov(_) => &[StateKind::M],
+        Optimizer::Adagrad(_) | Optimizer::RmsProp(..) => &[StateKind::V],
+        Optimizer::Adam(..) | Optimizer::AdamW(..) => {
+            &[StateKind::M, StateKind::V, StateKind::MHat, StateKind::VHat]
+        }
+    };
+    let t: String = text
+        .chars()
+        .filter(|c| !matches!(c, '{' | '}' | ' ' | '$'))
+        .collect::<String>()
+        .replace("\\hat", "")
+        .replace("m\u{302}", "mhat")
+        .replace("v\u{302}", "vhat");
+    let forms: [(&str, StateKind); 9] = [
+        ("m_hat_", StateKind::MHat),
+        ("mhat_", StateKind::MHat),
+        ("v_hat_", StateKind::VHat),
+        ("vhat_", StateKind::VHat),
+        ("m_", StateKind::M),
+        ("v_", StateKind::V),
+        ("s_", StateKind::V),
+        ("b_", StateKind::M),
+        ("mhat", StateKind::MHat),
+    ];
+    for (prefix, kind) in forms {
+        let Some(rest) = t.strip_prefix(prefix) else {
+            continue;
+        };
+        if !kinds.contains(&kind) || (prefix == "b_" && !kinds.contains(&StateKind::M)) {
+            continue;
+        }
+        // `\hat{m}_{w5}` reads `m_w5` with `hat` gone: a hat written in
+        // LaTeX is seen by the text before the name.
+        let kind = if text.contains("\\hat") {
+            match kind {
+                StateKind::M => StateKind::MHat,
+                StateKind::V => StateKind::VHat,
+                k => k,
+            }
+        } else {
+            kind
+        };
+        let declared = net.params.iter().any(|p| p.name == t);
+        let squash = |n: &str| n.replace('_', "");
+        if let Some(p) = net
+            .params
+            .iter()
+            .position(|p| p.name == rest || squash(&p.name) == squash(rest))
+        {
+            if !declared {
+                return Some(Quantity::State(kind, p as u32));
+            }
+        }
+    }
+    None
 }
 
 /// Reads a quantity with the grammar's `quantity` rule.

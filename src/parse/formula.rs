@@ -439,6 +439,11 @@ pub(crate) fn squash(name: &str) -> String {
 }
 
 impl<'n> Lexicon<'n> {
+    /// The network whose names these are.
+    pub(crate) fn network(&self) -> &'n Network {
+        self.net
+    }
+
     pub(crate) fn new(net: &'n Network) -> Lexicon<'n> {
         let mut squashed: std::collections::HashMap<String, Option<Sym>> =
             std::collections::HashMap::new();

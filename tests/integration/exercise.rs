@@ -454,3 +454,49 @@ fn exam_writes_an_exercise_page_per_variant() {
     }
     assert_eq!(seen.len(), 3, "three different pages");
 }
+
+/// With an optimizer, the formula of `w5+` (for carried-forward credit) is
+/// the rule's first step: evaluated with the exact values it gives the key.
+#[test]
+fn update_formulas_follow_the_optimizer() {
+    if !external("node") {
+        return;
+    }
+    let dir = tempdir("optimizers");
+    let mazur = std::fs::read_to_string("examples/mazur.nn").unwrap();
+    for (i, line) in [
+        "optimizer sgd\nweight_decay 0.01",
+        "optimizer momentum(0.9)",
+        "optimizer nesterov(0.9)\nweight_decay 0.001",
+        "optimizer adagrad",
+        "optimizer rmsprop",
+        "optimizer adam",
+        "optimizer adamw",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let json = Test::new()
+            .args(["exercise", "-", "-f", "json"])
+            .stdin(&format!("{mazur}\n{line}\n"))
+            .status(0)
+            .stdout;
+        let path = dir.join(format!("o{i}.json"));
+        std::fs::write(&path, json).unwrap();
+        let script = format!(
+            "const ex = require({:?}); const g = ex.groups[0]; const items = {{}};\
+             for (const s of g.sections) for (const it of s.items) items[it.name] = it;\
+             const v = (n) => (n in g.fixed ? g.fixed[n] : items[n].value);\
+             const it = items['w5+']; const got = new Function('v', 'return ' + it.formula)(v);\
+             if (Math.abs(got - it.value) > 1e-12 * Math.max(1, Math.abs(it.value))) {{\
+               console.log(got, it.value); process.exit(1); }}",
+            path.to_str().unwrap()
+        );
+        let out = Command::new("node").args(["-e", &script]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

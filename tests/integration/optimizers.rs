@@ -164,3 +164,131 @@ fn every_optimizer_page_compiles() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// One Adam step of the Mazur network worked by hand in the test: w5's
+/// gradient by the textbook formula, then the right step and each slip.
+fn mazur_adam_w5() -> (f64, [f64; 4], [(String, &'static str); 4]) {
+    let s = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let h1 = s(0.15 * 0.05 + 0.2 * 0.1 + 0.35);
+    let h2 = s(0.25 * 0.05 + 0.3 * 0.1 + 0.35);
+    let o1 = s(0.4 * h1 + 0.45 * h2 + 0.6);
+    let g = (o1 - 0.01) * o1 * (1.0 - o1) * h1;
+    let (b1, b2, eps, lr, p) = (0.9f64, 0.999f64, 1e-8f64, 0.5, 0.4);
+    let (m, v) = ((1.0 - b1) * g, (1.0 - b2) * g * g);
+    let (mh, vh) = (m / (1.0 - b1), v / (1.0 - b2));
+    let right = p - lr * mh / (vh.sqrt() + eps);
+    let slips = [
+        (p - lr * m / (v.sqrt() + eps), "bias_correction_forgotten"),
+        (
+            p - lr * (b1 * g / (1.0 - b1)) / ((b2 * g * g / (1.0 - b2)).sqrt() + eps),
+            "betas_swapped",
+        ),
+        (p - lr * mh / (vh + eps).sqrt(), "epsilon_inside_sqrt"),
+        (p - lr * g, "raw_gradient_update"),
+    ];
+    (
+        right,
+        [m, v, mh, vh],
+        slips.map(|(x, code)| (format!("{x:.9}"), code)),
+    )
+}
+
+#[test]
+fn check_judges_an_adam_step_and_names_each_slip() {
+    let src = network("mazur", "optimizer adam(0.9, 0.999, 1e-8)");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("adam-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("adam.nn"), &src).unwrap();
+    let (right, [m, v, mh, vh], slips) = mazur_adam_w5();
+    let mut answers = format!(
+        "m_w5 = {m:.9e}\nv_w5 = {v:.9e}\nm̂_w5 = {mh:.9e}\nv_hat_w5 = {vh:.9e}\nw5+ = {right:.9}\n"
+    );
+    for (value, _) in &slips {
+        answers.push_str(&format!("w5+ = {value}\n"));
+    }
+    std::fs::write(dir.join("answers.txt"), &answers).unwrap();
+    let run = Test::new()
+        .args([
+            "check",
+            dir.join("adam.nn").to_str().unwrap(),
+            dir.join("answers.txt").to_str().unwrap(),
+            "-f",
+            "json",
+        ])
+        .run();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stdout));
+    let claims = v["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 9, "{}", run.stdout);
+    for c in &claims[..5] {
+        assert_eq!(c["ok"], true, "{c}");
+    }
+    for (c, (_, code)) in claims[5..].iter().zip(&slips) {
+        assert_eq!(c["ok"], false, "{c}");
+        assert_eq!(c["diagnosis"], *code, "{c}");
+    }
+}
+
+#[test]
+fn exam_asks_for_the_optimizer_state() {
+    let src = network("mazur", "optimizer adam(0.9, 0.999, 1e-8)");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("adam-exam");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("adam.nn"), &src).unwrap();
+    Test::new()
+        .args(["exam", dir.join("adam.nn").to_str().unwrap()])
+        .args([
+            "--variants",
+            "2",
+            "--seed",
+            "1",
+            "--vary",
+            "w*=0.1..0.9/0.1",
+        ])
+        .args([
+            "--ask",
+            "m_w5,v_hat_w5",
+            "-o",
+            dir.join("ex").to_str().unwrap(),
+        ])
+        .status(0);
+    let csv = std::fs::read_to_string(dir.join("ex/answers.csv")).unwrap();
+    for k in 1..=2 {
+        let variant = dir.join(format!("ex/variants/0{k}.nn"));
+        let json = Test::new()
+            .args([
+                "solve",
+                variant.to_str().unwrap(),
+                "--steps",
+                "2",
+                "-f",
+                "json",
+            ])
+            .status(0)
+            .stdout;
+        let v: Value = serde_json::from_str(&json).unwrap();
+        let w5 = &v["steps"][0]["params"]["w5"];
+        for (q, want) in [
+            ("m_w5", w5["m"].as_f64()),
+            ("v_hat_w5", w5["v_hat"].as_f64()),
+        ] {
+            let got: f64 = csv
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k},{q},")))
+                .unwrap_or_else(|| panic!("{q} in {csv}"))
+                .split(',')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(relative(got, want.unwrap()) <= 1e-12, "{q} of {k}: {got}");
+        }
+    }
+    let questions = std::fs::read_to_string(dir.join("ex/questions.md")).unwrap();
+    assert!(
+        questions.contains("| Update rule (adam) | $\\beta_1 = 0.9$"),
+        "{questions}"
+    );
+    assert!(questions.contains("$\\hat{v}_{w_{5}} = {}$"));
+}
