@@ -37,17 +37,17 @@ pub fn render_text(report: &Report, colour: bool) -> String {
             Some(false) => paint(RED, "✗"),
             None => paint(YELLOW, "?"),
         };
+        // The student's own text, with control characters escaped: an
+        // answers file cannot drive the terminal.
+        let (written, given) = (controls_escaped(&v.written), controls_escaped(&v.given));
         if v.ok.is_none() && v.written.is_empty() {
-            out.push_str(&format!("{mark} {:>width$}  {}", v.line, v.given));
+            out.push_str(&format!("{mark} {:>width$}  {given}", v.line));
         } else {
-            out.push_str(&format!(
-                "{mark} {:>width$}  {} = {}",
-                v.line, v.written, v.given
-            ));
+            out.push_str(&format!("{mark} {:>width$}  {written} = {given}", v.line));
         }
         if v.ok != Some(true) || v.message != words::RIGHT {
             out.push_str(" — ");
-            out.push_str(&v.message);
+            out.push_str(&controls_escaped(&v.message));
         }
         out.push('\n');
     }
@@ -65,6 +65,22 @@ pub fn render_text(report: &Report, colour: bool) -> String {
     out.push_str(&paint(BOLD, &summary));
     out.push('\n');
     out
+}
+
+/// `text` with control characters written `\u{1b}`.
+fn controls_escaped(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn verdict_json(v: &Verdict) -> Value {

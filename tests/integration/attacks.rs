@@ -1194,3 +1194,24 @@ fn exam_into_a_directory_whose_parent_is_read_only() {
     assert!(exam_dir.join("variants/02.nn").exists());
     assert!(hidden(&exam_dir).is_empty() && hidden(&parent).is_empty());
 }
+
+#[test]
+fn check_echoes_an_answers_files_control_characters_escaped() {
+    let dir = tempdir("check-escape");
+    std::fs::write(dir.join("m.nn"), MAZUR).unwrap();
+    std::fs::write(
+        dir.join("a.txt"),
+        "net_h1 = 0.3775 \u{1b}[31mred\u{1b}[0m\nout_h1 = 0.5\u{1b}]0;title\u{7}\n",
+    )
+    .unwrap();
+    let r = Test::new()
+        .current_dir(&dir)
+        .args(["check", "m.nn", "a.txt"])
+        .run();
+    assert!(
+        !r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{7}'),
+        "{:?}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\\u{1b}[31mred"), "{}", r.stdout);
+}
