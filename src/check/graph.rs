@@ -683,7 +683,7 @@ pub(crate) fn is_bias(term: &Expr, fns: &[Function]) -> bool {
 }
 
 /// e^(net_n) / Σ_k e^(net_k) over the layer.
-fn softmax_expr(layer: std::ops::Range<u32>, n: u32) -> Expr {
+pub(crate) fn softmax_expr(layer: std::ops::Range<u32>, n: u32) -> Expr {
     let exp = |k: u32| Expr::Call(Func::Builtin(Builtin::Exp), vec![Expr::Var(Sym::Net(k))]);
     let mut sum: Option<Expr> = None;
     for k in layer {

@@ -45,6 +45,7 @@ use std::str::FromStr;
 pub use claim::{
     Answers, Claim, Given, Link, Precision, Quantity, StateKind, Unreadable, PARTIAL_BASE,
 };
+pub(crate) use graph::softmax_expr;
 pub(crate) use mistake::mistaken_values;
 pub use mistake::Mistake;
 pub use report::{render_json, render_text};

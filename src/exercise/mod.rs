@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::check::{mistake_values, Quantity};
 use crate::derivation::{DAct, DOut, Derivation, EvalError, Via};
-use crate::expr::{BinOp, Expr, Func, Names, Sym};
+use crate::expr::{Expr, Names, Sym};
 use crate::model::{Activation, Network};
 use crate::notation::{latex_name, NetNames, Notation};
 use crate::render::page::{Page, StepView};
@@ -265,7 +265,7 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
             ));
             qs.push(Quantity::Value(Sym::Net(x)));
             let out = match layer.activation {
-                Activation::Softmax => softmax_out(layer.neurons.clone(), x),
+                Activation::Softmax => crate::check::softmax_expr(layer.neurons.clone(), x),
                 a => crate::derivation::activation_expr(a, x),
             };
             let f = c.js(&out);
@@ -397,20 +397,6 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
     }
 }
 
-/// out_x of a softmax layer: e^(net_x) / Σ_k e^(net_k).
-fn softmax_out(layer: std::ops::Range<u32>, x: u32) -> Expr {
-    use crate::expr::Builtin;
-    let exp = |k: u32| Expr::Call(Func::Builtin(Builtin::Exp), vec![Expr::Var(Sym::Net(k))]);
-    let mut sum: Option<Expr> = None;
-    for k in layer {
-        sum = Some(match sum {
-            None => exp(k),
-            Some(s) => Expr::bin(BinOp::Add, s, exp(k)),
-        });
-    }
-    Expr::bin(BinOp::Div, exp(x), sum.unwrap_or(Expr::Num(1.0)))
-}
-
 /// The boxes of param `p`'s step: the factors not asked before, each δ,
 /// the gradient and the update.
 fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
@@ -421,56 +407,33 @@ fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
     let mut sum = Vec::new();
     for edge in &d.params[p].terms {
         let y = edge.to;
-        match edge.via() {
+        // What comes before the term's own factor in the chain, asked first.
+        let upstream = match edge.via() {
             Via::Net(_) => {
                 ask_delta(c, y, &mut items, &mut qs);
-                let name = c.partial_name(Sym::Net(y), psym);
-                let f = c.js(&edge.factor.symbolic);
-                items.push(c.item(
-                    name.clone(),
-                    c.partial_latex(Sym::Net(y), psym),
-                    edge.factor.value,
-                    Some(f),
-                ));
-                qs.push(Quantity::Partial {
-                    of: Sym::Net(y),
-                    wrt: psym,
-                });
-                sum.push(format!("{} * {}", c.v(&c.delta_name(y)), c.v(&name)));
+                Some(c.delta_name(y))
             }
             Via::Out(_) => {
                 ask_d_out(c, y, &mut items, &mut qs);
-                let name = c.partial_name(Sym::Out(y), psym);
-                let f = c.js(&edge.factor.symbolic);
-                items.push(c.item(
-                    name.clone(),
-                    c.partial_latex(Sym::Out(y), psym),
-                    edge.factor.value,
-                    Some(f),
-                ));
-                qs.push(Quantity::Partial {
-                    of: Sym::Out(y),
-                    wrt: psym,
-                });
-                let d_out = c.partial_name(Sym::ErrTotal, Sym::Out(y));
-                sum.push(format!("{} * {}", c.v(&d_out), c.v(&name)));
+                Some(c.partial_name(Sym::ErrTotal, Sym::Out(y)))
             }
-            Via::Err(_) => {
-                let name = c.partial_name(Sym::Err(y), psym);
-                let f = c.js(&edge.factor.symbolic);
-                items.push(c.item(
-                    name.clone(),
-                    c.partial_latex(Sym::Err(y), psym),
-                    edge.factor.value,
-                    Some(f),
-                ));
-                qs.push(Quantity::Partial {
-                    of: Sym::Err(y),
-                    wrt: psym,
-                });
-                sum.push(c.v(&name));
-            }
-        }
+            Via::Err(_) => None,
+        };
+        // The factor ∂net_Y/∂p, ∂out_Y/∂p or ∂E_Y/∂p.
+        let of = edge.factor.of;
+        let name = c.partial_name(of, psym);
+        let f = c.js(&edge.factor.symbolic);
+        items.push(c.item(
+            name.clone(),
+            c.partial_latex(of, psym),
+            edge.factor.value,
+            Some(f),
+        ));
+        qs.push(Quantity::Partial { of, wrt: psym });
+        sum.push(match upstream {
+            Some(u) => format!("{} * {}", c.v(&u), c.v(&name)),
+            None => c.v(&name),
+        });
     }
     let g = &d.params[p];
     let name = c.partial_name(Sym::ErrTotal, psym);
