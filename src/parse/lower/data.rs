@@ -1,0 +1,174 @@
+//! A `data` block: its header and its rows, one sample a line.
+
+use super::resolve::rows_of;
+use super::*;
+
+impl Lowerer<'_> {
+    /// Reads a `data` block: a header `i1, i2 -> o1` and one row a line.
+    /// Inputs named in the header that no `input` line declares are
+    /// declared here; the first row gives every input and target its value.
+    pub(super) fn data(&mut self, body: &str, offset: usize, block: Span, layers: usize) {
+        // Counted before any row is read, so that a long block is refused
+        // without the memory of its rows.
+        let count = body
+            .split('\n')
+            .filter(|l| !l.split('#').next().unwrap_or("").trim().is_empty())
+            .count();
+        if count > MAX_DATA_ROWS + 1 {
+            self.errors.push(
+                Diagnostic::new(
+                    Span::new(block.start, block.start + 4),
+                    format!(
+                        "the `data` block has {} rows, more than the limit of {MAX_DATA_ROWS} rows",
+                        count - 1
+                    ),
+                )
+                .with_note("split the data into several files"),
+            );
+            return;
+        }
+        let mut lines = Vec::new();
+        let mut pos = offset;
+        for line in body.split_inclusive('\n') {
+            let text = line.split('#').next().unwrap_or("").trim_end();
+            let lead = text.len() - text.trim_start().len();
+            if !text.trim().is_empty() {
+                lines.push((text.trim().to_string(), pos + lead));
+            }
+            pos += line.len();
+        }
+        let Some(((header, hpos), body_rows)) = lines.split_first() else {
+            self.error(block, "the `data` block is empty");
+            return;
+        };
+        let Some((ins, outs)) = header.split_once("->") else {
+            self.errors.push(
+                Diagnostic::new(
+                    Span::new(*hpos, hpos + header.len()),
+                    "the first line of `data` names inputs and outputs",
+                )
+                .with_note("write it like `i1, i2 -> o1`"),
+            );
+            return;
+        };
+        let names = |side: &str, base: usize| -> Vec<(String, Span)> {
+            let mut out = Vec::new();
+            let mut p = base;
+            for part in side.split(',') {
+                let t = part.trim();
+                let lead = part.len() - part.trim_start().len();
+                out.push((
+                    t.to_string(),
+                    Span::new(p + lead, p + lead + t.len().max(1)),
+                ));
+                p += part.len() + 1;
+            }
+            out
+        };
+        let in_names = names(ins, *hpos);
+        let out_names = names(outs, hpos + ins.len() + 2);
+        let last = layers.saturating_sub(1) as u32;
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        let valid = |n: &str| {
+            n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        for (n, sp) in &in_names {
+            if !valid(n) {
+                self.error(*sp, format!("`{n}` is not a name"));
+                continue;
+            }
+            match self.decls.get(n).map(|d| d.kind) {
+                Some(Kind::Input(i)) => inputs.push(i),
+                None => {
+                    let idx = self.net.inputs.len() as u32;
+                    if self.declare(n, *sp, Kind::Input(idx)) {
+                        self.net.inputs.push(Scalar {
+                            name: n.clone(),
+                            value: 0.0,
+                            span: *sp,
+                        });
+                        inputs.push(idx);
+                    }
+                }
+                Some(k) => self.error(*sp, format!("`{n}` is {}, not an input", k.noun())),
+            }
+        }
+        for (n, sp) in &out_names {
+            match self.decls.get(n).map(|d| d.kind) {
+                Some(Kind::Neuron(x)) if self.neuron_layers.get(x as usize) == Some(&last) => {
+                    outputs.push(x)
+                }
+                Some(Kind::Neuron(_)) => self.error(
+                    *sp,
+                    format!("`{n}` is not in the last layer; data gives targets of outputs"),
+                ),
+                _ => self.error(*sp, format!("`{n}` is not an output neuron")),
+            }
+        }
+        let mut rows = Vec::new();
+        let mut spans = Vec::new();
+        for (text, p) in rows_of(body_rows) {
+            let span = Span::new(p, p + text.len());
+            let Some((a, b)) = text.split_once("->") else {
+                self.errors.push(Diagnostic::new(
+                    span,
+                    "a data row needs `->` between inputs and targets",
+                ));
+                continue;
+            };
+            let mut nums = |side: &str, base: usize, want: usize, what: &str| -> Option<Vec<f64>> {
+                let mut v = Vec::new();
+                let mut q = base;
+                for part in side.split(',') {
+                    let t = part.trim();
+                    let lead = part.len() - part.trim_start().len();
+                    let sp = Span::new(q + lead, q + lead + t.len().max(1));
+                    match t.parse::<f64>() {
+                        Ok(x) if x.is_finite() => v.push(x),
+                        _ => {
+                            self.errors.push(Diagnostic::new(
+                                sp,
+                                format!("expected a number, found `{t}`"),
+                            ));
+                            return None;
+                        }
+                    }
+                    q += part.len() + 1;
+                }
+                if v.len() != want {
+                    self.errors.push(Diagnostic::new(
+                        Span::new(base, base + side.len()),
+                        format!("this row has {} {what}, the header names {want}", v.len()),
+                    ));
+                    return None;
+                }
+                Some(v)
+            };
+            let xs = nums(a, p, in_names.len(), "inputs");
+            let ts = nums(b, p + a.len() + 2, out_names.len(), "targets");
+            if let (Some(xs), Some(ts)) = (xs, ts) {
+                rows.push((xs, ts));
+                spans.push(span);
+            }
+        }
+        if rows.is_empty() {
+            self.error(block, "the `data` block has no rows");
+            return;
+        }
+        if inputs.len() == in_names.len() && outputs.len() == out_names.len() {
+            for (k, &i) in inputs.iter().enumerate() {
+                self.net.inputs[i as usize].value = rows[0].0[k];
+            }
+            self.net.data = Some(Data {
+                inputs,
+                outputs,
+                rows,
+                spans,
+            });
+        }
+    }
+}
