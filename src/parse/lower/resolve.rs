@@ -19,7 +19,20 @@ impl Lowerer<'_> {
             (None, crate::optimizer::Optimizer::AdamW(..)) => 0.01,
             (None, _) => 0.0,
         };
-        // Functions.
+        self.resolve_functions(&raw);
+        self.check_recursion(&raw);
+        if !self.resolve_layers(&raw) {
+            return;
+        }
+        self.resolve_targets(&raw);
+        self.resolve_loss(raw.loss);
+        if self.errors.is_empty() {
+            self.check_expanded_sizes();
+        }
+    }
+
+    /// The user functions, their bodies read over their arguments.
+    fn resolve_functions(&mut self, raw: &Raw<'_>) {
         for (name, args, body, span) in &raw.functions {
             let res = FnResolver { l: self, args };
             let mut errs = Vec::new();
@@ -32,8 +45,11 @@ impl Lowerer<'_> {
                 span: *span,
             });
         }
-        self.check_recursion(&raw);
-        // Layers and neurons.
+    }
+
+    /// Every layer and neuron: explicit neuron lines and dense layers;
+    /// `false` when the layers are refused whole (too many params to make).
+    fn resolve_layers(&mut self, raw: &Raw<'_>) -> bool {
         let mut next = 0u32;
         let mut rng = raw
             .init
@@ -60,7 +76,7 @@ impl Lowerer<'_> {
                         )
                         .with_note("make the layers narrower"),
                     );
-                    return;
+                    return false;
                 }
             }
             let mut missing = 0usize;
@@ -122,7 +138,11 @@ impl Lowerer<'_> {
                     .with_note("add one: `layer o sigmoid { o1 = w1*i1 + b1 }`"),
             );
         }
-        // Targets.
+        true
+    }
+
+    /// The targets: one for every output, from `target` lines or the data.
+    fn resolve_targets(&mut self, raw: &Raw<'_>) {
         self.net.targets = vec![None; self.net.neurons.len()];
         self.net.target_spans = vec![None; self.net.neurons.len()];
         let outputs = self.net.outputs();
@@ -139,8 +159,8 @@ impl Lowerer<'_> {
             }
         }
         let given: Vec<String> = raw.targets.iter().map(|t| t.0.clone()).collect();
-        for (name, value, span) in raw.targets {
-            match self.decls.get(&name).map(|d| d.kind) {
+        for &(ref name, value, span) in &raw.targets {
+            match self.decls.get(name.as_str()).map(|d| d.kind) {
                 Some(Kind::Neuron(n)) if outputs.contains(&n) => {
                     if let Some(prev) = self.net.target_spans[n as usize] {
                         let at = self.at(prev);
@@ -179,7 +199,7 @@ impl Lowerer<'_> {
                         .iter()
                         .copied()
                         .filter(|n| !given.iter().any(|g| g == n));
-                    if let Some(s) = closest(&name, open) {
+                    if let Some(s) = closest(name, open) {
                         d.message.push_str(&format!("; did you mean `{s}`?"));
                     }
                     if let Some(last) = self.net.layers.last() {
@@ -211,8 +231,11 @@ impl Lowerer<'_> {
                 self.errors.push(d);
             }
         }
-        // Loss.
-        if let Some((body, span)) = raw.loss {
+    }
+
+    /// The loss: a built-in one by name, or `loss E = …`.
+    fn resolve_loss(&mut self, loss: Option<(Pair<'_, Rule>, Span)>) {
+        if let Some((body, span)) = loss {
             self.net.loss_span = Some(span);
             match body.as_rule() {
                 Rule::custom_loss => {
@@ -250,9 +273,6 @@ impl Lowerer<'_> {
                     };
                 }
             }
-        }
-        if self.errors.is_empty() {
-            self.check_expanded_sizes();
         }
     }
 
