@@ -67,48 +67,7 @@ impl Lowerer<'_> {
         };
         let in_names = names(ins, *hpos);
         let out_names = names(outs, hpos + ins.len() + 2);
-        let last = layers.saturating_sub(1) as u32;
-        let mut inputs = Vec::new();
-        let mut outputs = Vec::new();
-        let valid = |n: &str| {
-            n.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
-        for (n, sp) in &in_names {
-            if !valid(n) {
-                self.error(*sp, format!("`{n}` is not a name"));
-                continue;
-            }
-            match self.decls.get(n).map(|d| d.kind) {
-                Some(Kind::Input(i)) => inputs.push(i),
-                None => {
-                    let idx = self.net.inputs.len() as u32;
-                    if self.declare(n, *sp, Kind::Input(idx)) {
-                        self.net.inputs.push(Scalar {
-                            name: n.clone(),
-                            value: 0.0,
-                            span: *sp,
-                        });
-                        inputs.push(idx);
-                    }
-                }
-                Some(k) => self.error(*sp, format!("`{n}` is {}, not an input", k.noun())),
-            }
-        }
-        for (n, sp) in &out_names {
-            match self.decls.get(n).map(|d| d.kind) {
-                Some(Kind::Neuron(x)) if self.neuron_layers.get(x as usize) == Some(&last) => {
-                    outputs.push(x)
-                }
-                Some(Kind::Neuron(_)) => self.error(
-                    *sp,
-                    format!("`{n}` is not in the last layer; data gives targets of outputs"),
-                ),
-                _ => self.error(*sp, format!("`{n}` is not an output neuron")),
-            }
-        }
+        let (inputs, outputs) = self.data_columns(&in_names, &out_names, layers);
         let mut rows = Vec::new();
         let mut spans = Vec::new();
         for (text, p) in rows_of(body_rows) {
@@ -120,36 +79,8 @@ impl Lowerer<'_> {
                 ));
                 continue;
             };
-            let mut nums = |side: &str, base: usize, want: usize, what: &str| -> Option<Vec<f64>> {
-                let mut v = Vec::new();
-                let mut q = base;
-                for part in side.split(',') {
-                    let t = part.trim();
-                    let lead = part.len() - part.trim_start().len();
-                    let sp = Span::new(q + lead, q + lead + t.len().max(1));
-                    match t.parse::<f64>() {
-                        Ok(x) if x.is_finite() => v.push(x),
-                        _ => {
-                            self.errors.push(Diagnostic::new(
-                                sp,
-                                format!("expected a number, found `{t}`"),
-                            ));
-                            return None;
-                        }
-                    }
-                    q += part.len() + 1;
-                }
-                if v.len() != want {
-                    self.errors.push(Diagnostic::new(
-                        Span::new(base, base + side.len()),
-                        format!("this row has {} {what}, the header names {want}", v.len()),
-                    ));
-                    return None;
-                }
-                Some(v)
-            };
-            let xs = nums(a, p, in_names.len(), "inputs");
-            let ts = nums(b, p + a.len() + 2, out_names.len(), "targets");
+            let xs = self.data_numbers(a, p, in_names.len(), "inputs");
+            let ts = self.data_numbers(b, p + a.len() + 2, out_names.len(), "targets");
             if let (Some(xs), Some(ts)) = (xs, ts) {
                 rows.push((xs, ts));
                 spans.push(span);
@@ -170,5 +101,95 @@ impl Lowerer<'_> {
                 spans,
             });
         }
+    }
+
+    /// The header's names: inputs (declared here when new) and outputs of
+    /// the last of `layers` layers.
+    fn data_columns(
+        &mut self,
+        in_names: &[(String, Span)],
+        out_names: &[(String, Span)],
+        layers: usize,
+    ) -> (Vec<u32>, Vec<u32>) {
+        let last = layers.saturating_sub(1) as u32;
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        let valid = |n: &str| {
+            n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        for (n, sp) in in_names {
+            if !valid(n) {
+                self.error(*sp, format!("`{n}` is not a name"));
+                continue;
+            }
+            match self.decls.get(n).map(|d| d.kind) {
+                Some(Kind::Input(i)) => inputs.push(i),
+                None => {
+                    let idx = self.net.inputs.len() as u32;
+                    if self.declare(n, *sp, Kind::Input(idx)) {
+                        self.net.inputs.push(Scalar {
+                            name: n.clone(),
+                            value: 0.0,
+                            span: *sp,
+                        });
+                        inputs.push(idx);
+                    }
+                }
+                Some(k) => self.error(*sp, format!("`{n}` is {}, not an input", k.noun())),
+            }
+        }
+        for (n, sp) in out_names {
+            match self.decls.get(n).map(|d| d.kind) {
+                Some(Kind::Neuron(x)) if self.neuron_layers.get(x as usize) == Some(&last) => {
+                    outputs.push(x)
+                }
+                Some(Kind::Neuron(_)) => self.error(
+                    *sp,
+                    format!("`{n}` is not in the last layer; data gives targets of outputs"),
+                ),
+                _ => self.error(*sp, format!("`{n}` is not an output neuron")),
+            }
+        }
+        (inputs, outputs)
+    }
+
+    /// One side of a row: `want` numbers separated by commas, read from
+    /// `side` at byte `base`.
+    fn data_numbers(
+        &mut self,
+        side: &str,
+        base: usize,
+        want: usize,
+        what: &str,
+    ) -> Option<Vec<f64>> {
+        let mut v = Vec::new();
+        let mut q = base;
+        for part in side.split(',') {
+            let t = part.trim();
+            let lead = part.len() - part.trim_start().len();
+            let sp = Span::new(q + lead, q + lead + t.len().max(1));
+            match t.parse::<f64>() {
+                Ok(x) if x.is_finite() => v.push(x),
+                _ => {
+                    self.errors.push(Diagnostic::new(
+                        sp,
+                        format!("expected a number, found `{t}`"),
+                    ));
+                    return None;
+                }
+            }
+            q += part.len() + 1;
+        }
+        if v.len() != want {
+            self.errors.push(Diagnostic::new(
+                Span::new(base, base + side.len()),
+                format!("this row has {} {what}, the header names {want}", v.len()),
+            ));
+            return None;
+        }
+        Some(v)
     }
 }
