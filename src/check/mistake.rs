@@ -1,8 +1,8 @@
 //! The known mistakes of hand derivations, each with a stable code, and the
 //! variants of the computation that reproduce them.
 
-use super::claim::Quantity;
 use super::graph::{is_bias, ActMode, UpdateRule, Variant};
+use crate::model::claim::Quantity;
 use crate::model::{Activation, Loss, Network};
 
 /// A known mistake. The codes ([`Mistake::code`]) are stable: grading

@@ -30,7 +30,6 @@
 //!   outside one against the combined quantities of the batch.
 
 mod batch;
-mod claim;
 mod graph;
 mod mistake;
 mod point;
@@ -42,7 +41,7 @@ use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
-pub use claim::{
+pub use crate::model::claim::{
     Answers, Claim, Given, Link, Precision, Quantity, StateKind, Unreadable, PARTIAL_BASE,
 };
 pub(crate) use graph::softmax_expr;

@@ -47,10 +47,10 @@ impl Hasher for Fx {
 }
 use std::rc::Rc;
 
-use super::claim::Quantity;
 use super::graph::{flag, Graph, UpdateRule};
 use crate::eval::eval;
 use crate::expr::Sym;
+use crate::model::claim::Quantity;
 use crate::model::Activation;
 
 /// How a partial is expanded by the chain rule when the student's own

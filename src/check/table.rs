@@ -2,11 +2,11 @@
 //! table a page can compare a student's number with, without running the
 //! checker (the self-check exercise page).
 
-use super::claim::Quantity;
 use super::graph::Graph;
 use super::mistake::{candidates, Mistake};
 use super::point::Point;
 use super::words;
+use crate::model::claim::Quantity;
 use crate::model::Network;
 
 /// What one known mistake gives for a quantity.

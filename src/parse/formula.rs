@@ -531,7 +531,7 @@ struct LenientResolver<'a, 'n> {
 impl Resolver for LenientResolver<'_, '_> {
     fn name(&self, name: &str, span: Span) -> Result<Sym, Diagnostic> {
         if let Some(k) = name.strip_prefix("__q").and_then(|k| k.parse::<u32>().ok()) {
-            return Ok(Sym::Const(crate::check::PARTIAL_BASE + k));
+            return Ok(Sym::Const(crate::model::claim::PARTIAL_BASE + k));
         }
         self.lex.sym(name).ok_or_else(|| {
             let names = quantity_names(self.lex.net);

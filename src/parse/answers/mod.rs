@@ -24,9 +24,9 @@ mod quantity;
 mod tests;
 mod text;
 
-use crate::check::{Answers, Claim, Given, Link, Precision, Quantity, Unreadable};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::expr::Sym;
+use crate::model::claim::{Answers, Claim, Given, Link, Precision, Quantity, Unreadable};
 use crate::model::Network;
 pub use quantity::parse_quantity;
 pub(crate) use quantity::state_quantity;

@@ -24,7 +24,7 @@ pub fn parse_quantity(net: &Network, text: &str) -> Result<Quantity, Diagnostic>
 /// Adagrad `s_w5`; only when the network's optimizer keeps that state and
 /// the name is not one the network declares.
 pub(crate) fn state_quantity(net: &Network, text: &str) -> Option<Quantity> {
-    use crate::check::StateKind;
+    use crate::model::claim::StateKind;
     use crate::optimizer::Optimizer;
     let kinds: &[StateKind] = match net.optimizer {
         Optimizer::Sgd => &[],

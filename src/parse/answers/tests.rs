@@ -1,8 +1,8 @@
 //! How lines are read.
 
 use super::parse_answers;
-use crate::check::{Given, Quantity};
 use crate::expr::Sym;
+use crate::model::claim::{Given, Quantity};
 
 fn mazur() -> crate::model::Network {
     let src = include_str!("../../../examples/mazur.nn");

@@ -4,6 +4,8 @@
 //! every name resolves, neurons only use earlier layers, and every output has
 //! exactly one target.
 
+pub mod claim;
+
 use crate::diagnostic::Span;
 use crate::expr::{Expr, Sym};
 
