@@ -185,10 +185,12 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
                 args.decimals as usize,
             )?;
-            let text = match &user {
-                Some((name, _)) => templates::render(&hb, &page, name)?,
-                None => templates::render_builtin(&hb, &mut page, markup)?,
+            let name = match (&user, markup) {
+                (Some((name, _)), _) => name.as_str(),
+                (None, Markup::Markdown) => "solution.md.hbs",
+                (None, Markup::Latex) => "solution.tex.hbs",
             };
+            let text = templates::render(&hb, &mut page, name)?;
             if let (Some(path), Some(svg)) = (&args.diagram, &drawing) {
                 super::write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
             }

@@ -865,15 +865,8 @@ pub fn build(
         });
     }
     let step_plan = plan(&ctx, &order);
-    // The forward pass on one thread while the steps are built on the others.
-    let (forward, mut backward) = std::thread::scope(|scope| {
-        let forward = super::run_scoped(scope, || forward_view(&ctx));
-        let backward = build_steps(&ctx, &order, &step_plan);
-        let forward = forward
-            .join()
-            .expect("a page thread panicked (this is a bug in chainrule)");
-        (forward, backward)
-    });
+    // The forward pass on this thread while the steps are built on the others.
+    let (mut backward, forward) = build_steps(&ctx, &order, &step_plan, || forward_view(&ctx));
     if data.is_some() {
         // A sample's gradient is not the update's: that uses the mean.
         for st in &mut backward {
@@ -1690,41 +1683,37 @@ fn delta_ref(ctx: &Ctx<'_, '_>, y: u32, anchor: &str, step: &str) -> DeltaRef {
     }
 }
 
-/// Builds the steps of `order` on all cores; each step sees the δ's that
-/// [`plan`] says earlier steps derived.
-fn build_steps(ctx: &Ctx<'_, '_>, order: &[usize], plan: &StepPlan) -> Vec<StepView> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = order.len().div_ceil(workers).max(64);
+/// Builds the steps of `order` on all cores, and `meanwhile` on this
+/// thread; each step sees the δ's that [`plan`] says earlier steps derived.
+fn build_steps<M>(
+    ctx: &Ctx<'_, '_>,
+    order: &[usize],
+    plan: &StepPlan,
+    meanwhile: impl FnOnce() -> M,
+) -> (Vec<StepView>, M) {
     let indexed: Vec<(usize, usize)> = order.iter().copied().enumerate().collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = indexed
-            .chunks(chunk)
-            .map(|group| {
-                super::run_scoped(scope, move || {
-                    group
-                        .iter()
-                        .map(|&(i, p)| {
-                            let mut derived = Derived {
-                                plan,
-                                step: i,
-                                local: Vec::new(),
-                            };
-                            step(ctx, p, &mut derived)
-                        })
-                        .collect::<Vec<_>>()
+    let (chunks, done) = super::parallel::chunks(
+        &indexed,
+        |group| {
+            group
+                .iter()
+                .map(|&(i, p)| {
+                    let mut derived = Derived {
+                        plan,
+                        step: i,
+                        local: Vec::new(),
+                    };
+                    step(ctx, p, &mut derived)
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .expect("a page thread panicked (this is a bug in chainrule)")
-            })
-            .collect()
-    })
+                .collect::<Vec<_>>()
+        },
+        meanwhile,
+    );
+    let steps = chunks
+        .into_iter()
+        .flat_map(|c| c.expect("a page thread panicked (this is a bug in chainrule)"))
+        .collect();
+    (steps, done)
 }
 
 /// The step of param `p`.

@@ -294,42 +294,79 @@ fn golden_pages_of_the_example() {
 }
 
 #[test]
-fn parallel_rendering_equals_the_single_template() {
-    // The built-in template, given as a user template, renders in one
-    // context; the built-in path renders head, steps and tail apart.
-    let dir = tempdir("parallel");
+fn the_template_files_drive_solve() {
+    // `solve` renders templates/solution.*.hbs as read from disk here, in
+    // one context, though it renders the steps apart on all cores: a line
+    // added to the file shows in `solve` and in this rendering alike.
+    use chainrule::render::page::{self, Markup, PageOptions};
+    use chainrule::render::templates;
     let src = netgen::network(5, 3, &[6, 5, 3]);
-    for (format, text) in [
+    let net = chainrule::parse::parse_network("net.nn", &src).unwrap();
+    let sol =
+        chainrule::solution::Solution::new(&net, Default::default(), Default::default()).unwrap();
+    for (format, markup) in [("md", Markup::Markdown), ("tex", Markup::Latex)] {
+        let file = format!("templates/solution.{format}.hbs");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let hb = templates::registry(markup, Some((&file, &text)), 9).unwrap();
+        let opts = PageOptions {
+            decimals: 9,
+            ..Default::default()
+        };
+        let pg = page::build(&sol, &opts, markup, "en", templates::strings("en").unwrap());
+        let whole = templates::render_whole(&hb, &pg, &file).unwrap();
+        let solved = Test::new()
+            .args(["solve", "-", "-f", format])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        assert!(solved == whole, "{format} differs");
+        assert!(solved.matches("Gradient of").count() >= 40);
+    }
+}
+
+#[test]
+fn a_template_renders_the_same_whole_or_apart() {
+    // A --template with the built-in shape and a marker after it renders
+    // its steps apart; one that reads the page in its steps renders whole.
+    let dir = tempdir("apart");
+    let src = netgen::network(5, 3, &[6, 5, 3]);
+    let solved = Test::new()
+        .args(["solve", "-", "-f", "md"])
+        .stdin(&src)
+        .status(0)
+        .stdout;
+    let plain = std::fs::read_to_string("templates/solution.md.hbs").unwrap();
+    for (text, extra) in [
+        (format!("{plain}MARKER"), String::from("MARKER")),
         (
-            "md",
-            "{{> md-head}}{{#each backward}}{{> md-step}}{{/each}}{{> md-tail}}",
-        ),
-        (
-            "tex",
-            "{{> tex-head}}{{#each backward}}{{> tex-step}}{{/each}}{{> tex-tail}}",
+            plain.replace(
+                "{{> md-step}}",
+                "{{> md-step}}{{#if @last}}{{@root.title}}{{/if}}",
+            ),
+            String::new(),
         ),
     ] {
-        let tpl = dir.join(format!("{format}.hbs"));
-        std::fs::write(&tpl, text).unwrap();
-        let single = Test::new()
+        let tpl = dir.join("page.hbs");
+        std::fs::write(&tpl, &text).unwrap();
+        let got = Test::new()
             .args([
                 "solve",
                 "-",
                 "-f",
-                format,
+                "md",
                 "--template",
                 tpl.to_str().unwrap(),
             ])
             .stdin(&src)
             .status(0)
             .stdout;
-        let fast = Test::new()
-            .args(["solve", "-", "-f", format])
-            .stdin(&src)
-            .status(0)
-            .stdout;
-        assert!(single == fast, "{format} differs");
-        assert!(fast.matches("Gradient of").count() >= 40);
+        if extra.is_empty() {
+            // The title once more, after the last step.
+            let title = solved.lines().next().unwrap().trim_start_matches("# ");
+            assert!(got.len() == solved.len() + title.len(), "{text}");
+        } else {
+            assert!(got == format!("{solved}{extra}"));
+        }
     }
 }
 
