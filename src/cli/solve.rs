@@ -190,6 +190,11 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 (None, Markup::Markdown) => "solution.md.hbs",
                 (None, Markup::Latex) => "solution.tex.hbs",
             };
+            // The steps, most of a large page, are freed by the threads that
+            // render them (56 ms of the 0.7 s of a 21 210-param page with
+            // --full, spread over the cores); what is freed after writing
+            // (the rest of the page, the text, the solution, the network)
+            // costs 5 ms there.
             let text = templates::render(&hb, &mut page, name)?;
             if let (Some(path), Some(svg)) = (&args.diagram, &drawing) {
                 super::write_atomic(path, svg.as_bytes()).map_err(Failure::Other)?;
@@ -204,14 +209,9 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                     std::borrow::Cow::Owned(converted) => converted,
                 }
             };
-            // The process ends next: freeing a large page would only cost time.
-            std::mem::forget(page);
             out
         }
     };
     write_output(args.output.as_ref(), &text)?;
-    std::mem::forget(text);
-    std::mem::forget(sol);
-    std::mem::forget(net);
     Ok(0)
 }

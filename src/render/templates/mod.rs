@@ -177,7 +177,7 @@ pub fn registry(
     if let Some(parts) = split::steps_apart(text) {
         let registered = [(HEAD, parts.head), (STEP, parts.step), (TAIL, parts.tail)]
             .iter()
-            .all(|(part, text)| hb.register_template_string(part, *text).is_ok());
+            .all(|(part, text)| register_part(&mut hb, part, text));
         if !registered {
             for part in [HEAD, STEP, TAIL] {
                 hb.unregister_template(part);
@@ -188,6 +188,27 @@ pub fn registry(
         }
     }
     Ok(hb)
+}
+
+/// Registers `text` as `part`: a part that is one call of a partial is that
+/// partial's compiled template, since rendering through `{{> name}}` copies
+/// the context (twice the time and memory of a large page's steps).
+fn register_part(hb: &mut Handlebars<'static>, part: &str, text: &str) -> bool {
+    let called = text
+        .strip_prefix("{{> ")
+        .and_then(|t| t.strip_suffix("}}"))
+        .filter(|name| {
+            name.chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        })
+        .and_then(|name| hb.get_template(name).cloned());
+    match called {
+        Some(template) => {
+            hb.register_template(part, template);
+            true
+        }
+        None => hb.register_template_string(part, text).is_ok(),
+    }
 }
 
 /// The parts of a template split by [`split::steps_apart`].
@@ -208,7 +229,9 @@ fn template_error(name: &str, msg: &str) -> String {
 
 /// Renders `page` with the registry's `solution` template (`name` is its
 /// file, for messages): the steps on all cores when the registry holds the
-/// template in parts, else in one context. Both give the same text.
+/// template in parts, else in one context. Both give the same text; the
+/// first hands the steps to the threads that render them, and leaves
+/// `page.backward` empty.
 pub fn render(hb: &Handlebars<'_>, page: &mut Page, name: &str) -> anyhow::Result<String> {
     if hb.has_template(STEP) {
         render_apart(hb, page, name)
@@ -229,7 +252,8 @@ pub fn render_whole(hb: &Handlebars<'_>, page: &Page, name: &str) -> anyhow::Res
 /// and the page is converted to JSON once.
 fn render_apart(hb: &Handlebars<'_>, page: &mut Page, name: &str) -> anyhow::Result<String> {
     let fail = |e: handlebars::RenderError| anyhow!("{}", template_error(name, &e.to_string()));
-    // The head and tail do not read the steps: leave them out of their JSON.
+    // The steps are rendered (and freed) on their threads; the head and
+    // tail do not read them unless the template says so.
     let steps = if hb.has_template(FRAME_READS_STEPS) {
         page.backward.clone()
     } else {
@@ -237,8 +261,8 @@ fn render_apart(hb: &Handlebars<'_>, page: &mut Page, name: &str) -> anyhow::Res
     };
     let strings = &page.t;
     let page_ref: &Page = page;
-    let (rendered, frame) = super::parallel::chunks(
-        &steps,
+    let (rendered, frame) = super::parallel::chunks_owned(
+        steps,
         |group| -> anyhow::Result<String> {
             // One context per thread holds the strings; each step's fields
             // are put next to them in turn.
@@ -272,9 +296,6 @@ fn render_apart(hb: &Handlebars<'_>, page: &mut Page, name: &str) -> anyhow::Res
                 "a render thread failed (this is a bug in chainrule)"
             ))
         })?);
-    }
-    if !hb.has_template(FRAME_READS_STEPS) {
-        page.backward = steps;
     }
     let mut out = String::with_capacity(
         head.len() + tail.len() + parts.iter().map(String::len).sum::<usize>(),
