@@ -4,6 +4,7 @@
 //! the neurons it feeds.
 
 use super::ctx::{plus, plus_num, Ctx};
+use super::schedule::{self, Schedule};
 use super::view::{DeltaDef, DeltaRef, FactorView, StepView};
 use crate::derivation::{DAct, DOut, Edge, Via};
 use crate::diff;
@@ -12,37 +13,10 @@ use crate::model::Activation;
 use crate::notation::latex_name;
 use crate::render::latex::{chain_lines, Part};
 
-/// The layer of the deepest neuron whose net input uses param `p`; -1 when
-/// none does.
-pub(super) fn depth(ctx: &Ctx<'_, '_>, p: usize) -> i64 {
-    let net = ctx.sol.net;
-    ctx.sol.derivation.params[p]
-        .terms
-        .iter()
-        .map(|e| net.neurons[e.to as usize].layer as i64)
-        .max()
-        .unwrap_or(-1)
-}
-
 /// The params whose steps the page shows, in order: output layer first,
 /// then as declared, or as `only` lists them; none unless `all` or `only`.
 pub(super) fn order(ctx: &Ctx<'_, '_>, all: bool, only: &[String]) -> Vec<usize> {
-    let net = ctx.sol.net;
-    let mut order: Vec<usize> = (0..net.params.len()).collect();
-    order.sort_by_key(|&p| std::cmp::Reverse(depth(ctx, p)));
-    if !all {
-        order.clear();
-    }
-    if !only.is_empty() {
-        order.retain(|&p| only.contains(&net.params[p].name));
-        order.sort_by_key(|&p| {
-            (
-                std::cmp::Reverse(depth(ctx, p)),
-                only.iter().position(|o| *o == net.params[p].name),
-            )
-        });
-    }
-    order
+    schedule::order(ctx.sol.net, &ctx.sol.derivation, all, only)
 }
 
 /// Which δ's a step may refer back to: those derived by earlier steps
@@ -58,7 +32,7 @@ impl Derived<'_> {
         if let Some((_, r)) = self.local.iter().find(|(n, _)| *n == y) {
             return Some(r);
         }
-        if self.plan.at[y as usize] < self.step {
+        if self.plan.schedule.at[y as usize] < self.step {
             return self.plan.refs[y as usize].as_ref();
         }
         None
@@ -69,100 +43,32 @@ impl Derived<'_> {
     }
 }
 
-/// The neurons whose δ a hidden neuron's ∂E_total/∂out sums over, and for
-/// softmax layers the layer's neurons whose ∂E_total/∂out the δ needs.
-fn needed(ctx: &Ctx<'_, '_>, x: u32) -> Vec<u32> {
-    match &ctx.der.neurons[x as usize].d_out {
-        DOut::Sum(edges) => edges.iter().map(|e| e.to).collect(),
-        DOut::Loss(_) => Vec::new(),
-    }
-}
-
-fn feeders(ctx: &Ctx<'_, '_>, y: u32) -> Vec<u32> {
-    let layer = ctx.sol.net.layer_of(y);
-    if layer.activation == Activation::Softmax {
-        layer.neurons.clone().collect()
-    } else {
-        vec![y]
-    }
-}
-
-/// Where each δ is first derived, decided step by step so that the steps
-/// can then be built independently (and in parallel).
+/// The schedule of the steps, with the reference later steps print for
+/// each δ.
 struct StepPlan {
-    /// The index of the step that derives δ_y (`usize::MAX` if none does).
-    at: Vec<usize>,
+    /// Where each δ is derived, and what each term derives ahead.
+    schedule: Schedule,
     /// The reference later steps print for δ_y.
     refs: Vec<Option<DeltaRef>>,
-    /// For each step and each of its terms, the δ's of later layers that the
-    /// term's neuron needs and no earlier step derived, in the order they are
-    /// derived (a δ after the δ's it sums over).
-    ahead: Vec<Vec<Vec<u32>>>,
 }
 
 fn plan(ctx: &Ctx<'_, '_>, order: &[usize]) -> StepPlan {
-    let n = ctx.sol.net.neurons.len();
-    let mut plan = StepPlan {
-        at: vec![usize::MAX; n],
-        refs: vec![None; n],
-        ahead: Vec::with_capacity(order.len()),
-    };
-    /// Marks, depth first, the δ's that `x`'s ∂E_total/∂out sums over.
-    fn ensure(ctx: &Ctx<'_, '_>, x: u32, i: usize, at: &mut [usize], list: &mut Vec<u32>) {
-        for y in needed(ctx, x) {
-            if at[y as usize] != usize::MAX {
-                continue;
-            }
-            for f in feeders(ctx, y) {
-                ensure(ctx, f, i, at, list);
-            }
-            at[y as usize] = i;
-            list.push(y);
-        }
-    }
-    for (i, &p) in order.iter().enumerate() {
-        let anchor = step_anchor(ctx, p);
-        let inline = ctx.inline(Sym::ErrTotal, Sym::Param(p as u32));
-        let mut per_term = Vec::new();
-        for edge in &ctx.der.params[p].terms {
-            let y = edge.to;
-            let mut list = Vec::new();
-            match edge.via() {
-                Via::Net(_) => {}
-                // ∂E_total/∂out_Y is derived in the step itself, from the
-                // δ's it sums over; δ_Y is not needed.
-                Via::Out(_) => {
-                    ensure(ctx, y, i, &mut plan.at, &mut list);
-                    for &z in &list {
-                        plan.refs[z as usize] = Some(delta_ref(ctx, z, &anchor, &inline));
-                    }
-                    per_term.push(list);
-                    continue;
-                }
-                Via::Err(_) => {
-                    per_term.push(list);
-                    continue;
-                }
-            }
-            if plan.at[y as usize] == usize::MAX {
-                ensure(ctx, y, i, &mut plan.at, &mut list);
-                plan.at[y as usize] = i;
-                list.push(y);
-            }
-            for &z in &list {
-                plan.refs[z as usize] = Some(delta_ref(ctx, z, &anchor, &inline));
-            }
-            // The term's own neuron is derived in the step itself.
-            list.retain(|&z| z != y);
-            per_term.push(list);
-        }
-        plan.ahead.push(per_term);
-    }
-    plan
+    let schedule = schedule::schedule(ctx.sol.net, ctx.der, order);
+    let refs = schedule
+        .at
+        .iter()
+        .enumerate()
+        .map(|(y, &i)| {
+            let p = *order.get(i)?;
+            let inline = ctx.inline(Sym::ErrTotal, Sym::Param(p as u32));
+            Some(delta_ref(ctx, y as u32, &step_anchor(ctx, p), &inline))
+        })
+        .collect();
+    StepPlan { schedule, refs }
 }
 
 fn step_anchor(ctx: &Ctx<'_, '_>, p: usize) -> String {
-    format!("d{}", ctx.sol.net.params[p].name.to_ascii_lowercase())
+    super::anchor(&ctx.sol.net.params[p].name)
 }
 
 /// Whether δ_Y is ∂E_Y/∂net_Y: Y is an output whose error only it affects.
@@ -558,6 +464,15 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
         product: product_terms,
         ..
     } = t;
+    debug_assert_eq!(
+        factors.iter().map(|f| f.n).collect::<Vec<_>>(),
+        schedule::numbers(ctx.der, &derived.plan.schedule, derived.step, p)
+            .iter()
+            .flat_map(|t| [t.delta, t.d_out, t.d_act, Some(t.local)])
+            .flatten()
+            .collect::<Vec<_>>(),
+        "the page numbers its factors as the schedule does"
+    );
     let unused = g.terms.is_empty();
     let chain = if unused {
         vec![format!("{gradient} &= 0")]
@@ -655,7 +570,7 @@ fn term(
     if let Via::Out(_) = edge.via() {
         // A param of the activation function: ∂E_total/∂out_Y, then
         // ∂out_Y/∂p below.
-        for &z in &derived.plan.ahead[derived.step][ti] {
+        for &z in &derived.plan.schedule.ahead[derived.step][ti] {
             t.before.push(ahead_block(ctx, z, derived));
             derived.set(
                 z,
@@ -692,7 +607,7 @@ fn term(
             rule: "delta".into(),
         });
     } else {
-        for &z in &derived.plan.ahead[derived.step][ti] {
+        for &z in &derived.plan.schedule.ahead[derived.step][ti] {
             t.before.push(ahead_block(ctx, z, derived));
             derived.set(
                 z,

@@ -8,12 +8,15 @@
 //! - `forward`: the forward pass and the error;
 //! - `backward`: the steps, one a param: which step derives each δ, which
 //!   steps refer back to it, the sums over later layers;
+//! - `schedule`: the order of the steps, where each δ is first derived, and
+//!   the numbers of the factors (the page's and the JSON's);
 //! - `summary`: the table of updates and the later updates of `--steps`.
 
 mod backward;
 mod ctx;
 mod forward;
 mod network;
+pub(crate) mod schedule;
 mod summary;
 pub mod view;
 
@@ -26,6 +29,22 @@ use crate::solution::Solution;
 /// Networks with at most this many params show every derivation; larger
 /// ones show the summary tables, plus `--only` params, unless `--full`.
 pub const FULL_UP_TO: usize = 100;
+
+/// The anchor of param `name`'s step: `d` and the name, an upper-case
+/// letter written `-` and its lower case (`w1` → `dw1`, `W1` → `d-w1`), so
+/// that anchors differ where names do, also where links ignore case.
+pub fn anchor(name: &str) -> String {
+    let mut out = String::from("d");
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('-');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// How a page is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +142,6 @@ pub fn build(
             .flatten(),
         total_after: ctx.num(d.total_after),
         after_problem: d.after_problem.as_ref().map(|e| e.to_string()),
-        eta: "\\eta".to_string(),
         diagram_html: None,
         diagram_src: None,
         diagram_tex: (markup == Markup::Latex)

@@ -2,8 +2,8 @@
 //! one table, or by layer for large networks), each sample's gradients,
 //! the update rule, and the updates after the first (`--steps K`).
 
-use super::backward::depth;
 use super::ctx::Ctx;
+use super::schedule::depth;
 use super::view::{LaterParam, LaterStep, SampleGradient, SummaryLayer, SummaryRow};
 use crate::model::Network;
 use crate::notation::latex_name;
@@ -49,7 +49,7 @@ pub(super) fn by_layer(ctx: &Ctx<'_, '_>, summary: &[SummaryRow]) -> Vec<Summary
     });
     let layers = net.layers.len() as i64;
     for (p, row) in summary.iter().enumerate() {
-        let dpt = depth(ctx, p);
+        let dpt = depth(net, &ctx.sol.derivation, p);
         let g = if dpt < 0 { layers } else { layers - 1 - dpt };
         groups[g as usize].rows.push(row.clone());
     }

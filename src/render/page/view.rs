@@ -348,8 +348,6 @@ pub struct Page {
     pub total_after: String,
     /// Why E_total after the update cannot be computed, when it cannot.
     pub after_problem: Option<String>,
-    /// LaTeX of η.
-    pub eta: String,
     /// The network drawing as inline SVG (HTML pages).
     pub diagram_html: Option<String>,
     /// The path of the drawing as an image file (`--diagram`, Markdown pages).
