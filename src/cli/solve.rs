@@ -102,6 +102,17 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
+    // The built-in templates compile while the network is read, solved and
+    // laid out: compiling is most of the time of a small page.
+    let compiling = (args.template.is_none() && args.format != Format::Json)
+        .then(|| {
+            let markup = markup_of(args.format);
+            let decimals = args.decimals as usize;
+            std::thread::Builder::new()
+                .spawn(move || templates::registry(markup, None, decimals))
+                .ok()
+        })
+        .flatten();
     let src = read_source(&args.file)?;
     let net = parse_network(&src.name, &src.text)?;
     let mut opts = Options::default();
@@ -135,11 +146,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     let text = match args.format {
         Format::Json => render::json::render_steps(&sol, &steps),
         Format::Md | Format::Tex | Format::Html => {
-            let markup = if args.format == Format::Tex {
-                Markup::Latex
-            } else {
-                Markup::Markdown
-            };
+            let markup = markup_of(args.format);
             let user = match &args.template {
                 Some(path) => Some((
                     path.display().to_string(),
@@ -180,11 +187,16 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                     None => path.display().to_string(),
                 });
             }
-            let hb = templates::registry(
-                markup,
-                user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-                args.decimals as usize,
-            )?;
+            let hb = match compiling {
+                Some(thread) => thread.join().map_err(|_| {
+                    anyhow::anyhow!("compiling the templates failed (this is a bug in chainrule)")
+                })??,
+                None => templates::registry(
+                    markup,
+                    user.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+                    args.decimals as usize,
+                )?,
+            };
             let name = match (&user, markup) {
                 (Some((name, _)), _) => name.as_str(),
                 (None, Markup::Markdown) => "solution.md.hbs",
@@ -214,4 +226,13 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
     };
     write_output(args.output.as_ref(), &text)?;
     Ok(0)
+}
+
+/// The markup a format's page is written in (HTML is rendered from Markdown).
+fn markup_of(format: Format) -> Markup {
+    if format == Format::Tex {
+        Markup::Latex
+    } else {
+        Markup::Markdown
+    }
 }

@@ -10,7 +10,7 @@ mod helpers;
 mod split;
 
 use anyhow::{anyhow, Context as _};
-use handlebars::{Context, Handlebars};
+use handlebars::{Context, Handlebars, Template};
 
 use super::page::{Markup, Page};
 
@@ -22,11 +22,37 @@ pub const SOLUTION_TEX: &str = include_str!("../../../templates/solution.tex.hbs
 /// The page of a training run.
 pub const TRAIN_MD: &str = include_str!("../../../templates/train.md.hbs");
 
-/// The partials of the built-in templates, by name.
+/// The partials of the built-in templates, by name. `md-head`, `md-tail`,
+/// `tex-head` and `tex-tail` only call the others: a template is compiled
+/// in a time that grows with the square of its length.
 pub const PARTIALS: &[(&str, &str)] = &[
     (
         "md-head",
         include_str!("../../../templates/partials/md-head.hbs"),
+    ),
+    (
+        "md-title",
+        include_str!("../../../templates/partials/md-title.hbs"),
+    ),
+    (
+        "md-network",
+        include_str!("../../../templates/partials/md-network.hbs"),
+    ),
+    (
+        "md-layers",
+        include_str!("../../../templates/partials/md-layers.hbs"),
+    ),
+    (
+        "md-drawing",
+        include_str!("../../../templates/partials/md-drawing.hbs"),
+    ),
+    (
+        "md-forward",
+        include_str!("../../../templates/partials/md-forward.hbs"),
+    ),
+    (
+        "md-backward-intro",
+        include_str!("../../../templates/partials/md-backward-intro.hbs"),
     ),
     (
         "md-step",
@@ -37,8 +63,44 @@ pub const PARTIALS: &[(&str, &str)] = &[
         include_str!("../../../templates/partials/md-tail.hbs"),
     ),
     (
+        "md-sample-gradients",
+        include_str!("../../../templates/partials/md-sample-gradients.hbs"),
+    ),
+    (
+        "md-summary",
+        include_str!("../../../templates/partials/md-summary.hbs"),
+    ),
+    (
+        "md-after",
+        include_str!("../../../templates/partials/md-after.hbs"),
+    ),
+    (
         "tex-head",
         include_str!("../../../templates/partials/tex-head.hbs"),
+    ),
+    (
+        "tex-preamble",
+        include_str!("../../../templates/partials/tex-preamble.hbs"),
+    ),
+    (
+        "tex-network",
+        include_str!("../../../templates/partials/tex-network.hbs"),
+    ),
+    (
+        "tex-network-params",
+        include_str!("../../../templates/partials/tex-network-params.hbs"),
+    ),
+    (
+        "tex-data",
+        include_str!("../../../templates/partials/tex-data.hbs"),
+    ),
+    (
+        "tex-forward",
+        include_str!("../../../templates/partials/tex-forward.hbs"),
+    ),
+    (
+        "tex-backward-intro",
+        include_str!("../../../templates/partials/tex-backward-intro.hbs"),
     ),
     (
         "tex-step",
@@ -47,6 +109,18 @@ pub const PARTIALS: &[(&str, &str)] = &[
     (
         "tex-tail",
         include_str!("../../../templates/partials/tex-tail.hbs"),
+    ),
+    (
+        "tex-sample-gradients",
+        include_str!("../../../templates/partials/tex-sample-gradients.hbs"),
+    ),
+    (
+        "tex-summary",
+        include_str!("../../../templates/partials/tex-summary.hbs"),
+    ),
+    (
+        "tex-after",
+        include_str!("../../../templates/partials/tex-after.hbs"),
     ),
 ];
 
@@ -168,9 +242,10 @@ pub fn registry(
         Markup::Markdown => ("solution.md.hbs", SOLUTION_MD),
         Markup::Latex => ("solution.tex.hbs", SOLUTION_TEX),
     });
-    for (partial, body) in split::partials_called(text) {
-        hb.register_partial(partial, body)
-            .map_err(|e| anyhow!("{}", template_error(partial, &e.to_string())))?;
+    for (partial, compiled) in compile_all(&split::partials_called(text)) {
+        let compiled =
+            compiled.map_err(|e| anyhow!("{}", template_error(partial, &e.to_string())))?;
+        hb.register_template(partial, compiled);
     }
     hb.register_template_string("solution", text)
         .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
@@ -190,25 +265,95 @@ pub fn registry(
     Ok(hb)
 }
 
-/// Registers `text` as `part`: a part that is one call of a partial is that
-/// partial's compiled template, since rendering through `{{> name}}` copies
-/// the context (twice the time and memory of a large page's steps).
+/// Compiles `partials` on two threads (compiling is most of the cost of a
+/// small page): the largest on its own, the others here.
+fn compile_all(
+    partials: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, Result<Template, handlebars::TemplateError>)> {
+    let compile = |(name, text): &(&'static str, &'static str)| {
+        (
+            *name,
+            Template::compile_with_name(text, (*name).to_string()),
+        )
+    };
+    let Some(largest) = (0..partials.len()).max_by_key(|&i| partials[i].1.len()) else {
+        return Vec::new();
+    };
+    std::thread::scope(|scope| {
+        let alone = std::thread::Builder::new()
+            .spawn_scoped(scope, || compile(&partials[largest]))
+            .ok();
+        let mut out: Vec<_> = partials
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != largest || alone.is_none())
+            .map(|(_, p)| compile(p))
+            .collect();
+        if let Some(h) = alone {
+            out.push(h.join().unwrap_or_else(|_| compile(&partials[largest])));
+        }
+        out
+    })
+}
+
+/// Registers `text` as `part`, with every call of a built-in partial
+/// without arguments replaced by the partial's own elements: a call copies
+/// the context, which for a step rendered apart doubles the time and
+/// memory of a large page.
 fn register_part(hb: &mut Handlebars<'static>, part: &str, text: &str) -> bool {
-    let called = text
-        .strip_prefix("{{> ")
-        .and_then(|t| t.strip_suffix("}}"))
-        .filter(|name| {
-            name.chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-        })
-        .and_then(|name| hb.get_template(name).cloned());
-    match called {
-        Some(template) => {
-            hb.register_template(part, template);
+    match Template::compile_with_name(text, part.to_string()) {
+        Ok(t) => {
+            let t = inline_partials(hb, t, 0);
+            hb.register_template(part, t);
             true
         }
-        None => hb.register_template_string(part, text).is_ok(),
+        Err(_) => false,
     }
+}
+
+/// `t` with its calls of registered partials without arguments (and not
+/// standalone on an indented line) replaced by the partials' elements, to a
+/// depth of 8.
+fn inline_partials(hb: &Handlebars<'static>, mut t: Template, depth: usize) -> Template {
+    use handlebars::template::{Parameter, TemplateElement};
+    if depth == 8 {
+        return t;
+    }
+    let mut elements = Vec::with_capacity(t.elements.len());
+    let mut mapping = Vec::with_capacity(t.mapping.len());
+    let old_mapping = std::mem::take(&mut t.mapping);
+    for (i, e) in std::mem::take(&mut t.elements).into_iter().enumerate() {
+        let called = match &e {
+            TemplateElement::PartialExpression(d)
+                if d.params.is_empty()
+                    && d.hash.is_empty()
+                    && d.template.is_none()
+                    && d.indent.is_none() =>
+            {
+                match &d.name {
+                    Parameter::Name(n) => hb.get_template(n).cloned(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match called {
+            Some(partial) => {
+                let partial = inline_partials(hb, partial, depth + 1);
+                elements.extend(partial.elements);
+                mapping.extend(partial.mapping);
+            }
+            None => {
+                elements.push(e);
+                if let Some(m) = old_mapping.get(i) {
+                    mapping.push(m.clone());
+                }
+            }
+        }
+    }
+    t.elements = elements;
+    t.mapping = mapping;
+    t
 }
 
 /// The parts of a template split by [`split::steps_apart`].

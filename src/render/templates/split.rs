@@ -152,11 +152,13 @@ fn reads_only_the_step(body: &str) -> bool {
 
 /// Whether the tags of `text` read the page's `backward` (not `t.backward`).
 fn reads_backward(text: &str) -> bool {
-    tags(text).any(|tag| {
+    let name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    // A partial's name is not a field.
+    tags(text).filter(|tag| !tag.starts_with('>')).any(|tag| {
         tag.match_indices("backward").any(|(i, m)| {
             let before = &tag[..i];
             let after = tag[i + m.len()..].chars().next();
-            let whole = !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let whole = !after.is_some_and(name_char) && !before.ends_with(name_char);
             whole
                 && (!before.ends_with('.')
                     || before.ends_with("@root.")
@@ -207,7 +209,8 @@ mod tests {
     fn the_head_may_read_the_steps() {
         let text = "{{#each backward}}{{anchor}}{{/each}}{{backward.length}}{{t.backward}}";
         assert!(steps_apart(text).expect("splits").frame_reads_steps);
-        let text = "{{#each backward}}{{anchor}}{{/each}}{{t.backward_intro}}";
+        let text =
+            "{{#each backward}}{{anchor}}{{/each}}{{t.backward_intro}}{{> md-backward-intro}}";
         assert!(!steps_apart(text).expect("splits").frame_reads_steps);
     }
 
@@ -217,7 +220,8 @@ mod tests {
             .iter()
             .map(|(n, _)| *n)
             .collect();
-        assert_eq!(names, ["md-head", "md-step", "md-tail"]);
+        assert_eq!(&names[..3], ["md-head", "md-step", "md-tail"]);
+        assert!(names.contains(&"md-title") && !names.iter().any(|n| n.starts_with("tex")));
         assert!(partials_called("{{~> tex-head ~}}")
             .iter()
             .any(|(n, _)| *n == "tex-head"));
