@@ -79,11 +79,11 @@ fn main() -> anyhow::Result<()> {
             time(|| page::build(&sol, &opts, Markup::Markdown, "en", strings.clone()));
         let hb = templates::registry(Markup::Markdown, None, 9)?;
         let mut pg = pg;
-        let (md, t_md) = time(|| templates::render_builtin(&hb, &mut pg, Markup::Markdown));
+        let (md, t_md) = time(|| templates::render(&hb, &mut pg, "solution.md.hbs"));
         let md = md?;
         let mut pg_tex = page::build(&sol, &opts, Markup::Latex, "en", strings);
         let hb_tex = templates::registry(Markup::Latex, None, 9)?;
-        let (_tex, t_tex) = time(|| templates::render_builtin(&hb_tex, &mut pg_tex, Markup::Latex));
+        let (_tex, t_tex) = time(|| templates::render(&hb_tex, &mut pg_tex, "solution.tex.hbs"));
         let params = net.params.len();
         let total = t_parse + t_derive + t_view + t_md;
         println!(

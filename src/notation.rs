@@ -29,16 +29,6 @@ impl Notation {
             Notation::ZA => ("z", "a"),
         }
     }
-
-    /// The notation called `name` on the command line.
-    pub fn from_name(name: &str) -> Option<Notation> {
-        match name {
-            "net-out" => Some(Notation::NetOut),
-            "sum-output" => Some(Notation::SumOutput),
-            "z-a" => Some(Notation::ZA),
-            _ => None,
-        }
-    }
 }
 
 const GREEK: [&str; 24] = [

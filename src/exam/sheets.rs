@@ -306,7 +306,7 @@ pub(crate) fn write(
             ctx.strings.clone(),
         );
         prefix_anchors(&mut md, &anchor);
-        let md_text = templates::render(&hb_md, &md, "solution.md.hbs")?;
+        let md_text = templates::render(&hb_md, &mut md, "solution.md.hbs")?;
         solutions_md.push(demote_markdown(&md_text));
         let mut tex = page::build(
             &sol,
@@ -316,7 +316,7 @@ pub(crate) fn write(
             ctx.strings.clone(),
         );
         prefix_anchors(&mut tex, &anchor);
-        let tex_text = templates::render(&hb_tex, &tex, "solution.tex.hbs")?;
+        let tex_text = templates::render(&hb_tex, &mut tex, "solution.tex.hbs")?;
         solutions_tex.push(demote_latex(&tex_text));
         if k == 0 {
             loss_latex = tex.network.loss_latex.clone();

@@ -745,7 +745,7 @@ fn batch(net: &Network, d: &Derivation) -> Group {
             },
         ];
         sections.push(Section {
-            id: format!("batch-d{}", pname.to_ascii_lowercase()),
+            id: format!("batch-{}", crate::render::page::anchor(&pname)),
             heading_math: format!("\\partial E_{{total}} / \\partial {}", plain.latex(psym)),
             kind: "gradient",
             items,

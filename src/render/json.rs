@@ -10,6 +10,7 @@ use crate::diff::Rule;
 use crate::expr::{Names, Sym};
 use crate::model::Batch;
 use crate::notation::NetNames;
+use crate::render::page::schedule::TermNumbers;
 use crate::solution::Solution;
 
 /// A JSON object with keys in the order given.
@@ -44,6 +45,23 @@ struct FactorJ<'a> {
     /// Terms of a sum (hidden neurons, softmax layers).
     #[serde(skip_serializing_if = "Option::is_none")]
     terms: Option<Vec<TermJ<'a>>>,
+}
+
+impl FactorJ<'_> {
+    /// The factor without its terms (as the flat list shows it).
+    fn copy(&self) -> Self {
+        FactorJ {
+            n: self.n,
+            of: self.of.clone(),
+            wrt: self.wrt.clone(),
+            rule: self.rule.clone(),
+            latex: self.latex.clone(),
+            symbolic: self.symbolic.clone(),
+            see: self.see,
+            value: self.value,
+            terms: None,
+        }
+    }
 }
 
 /// δ_Y · ∂net_Y/∂x, or one ∂out_j/∂net_X of a softmax column.
@@ -195,33 +213,14 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
         }
     }
 
-    fn values(&self, d: &Derivation) -> Ordered<String, f64> {
-        let net = self.sol.net;
-        let mut v = Vec::with_capacity(net.neurons.len() * 2 + 4);
-        for (x, neuron) in net.neurons.iter().enumerate() {
-            v.push((format!("net_{}", neuron.name), d.forward.net[x]));
-            v.push((format!("out_{}", neuron.name), d.forward.out[x]));
-        }
-        for x in net.outputs() {
-            v.push((
-                format!("E_{}", net.neurons[x as usize].name),
-                d.forward.err[x as usize],
-            ));
-        }
-        v.push(("E_total".to_string(), d.forward.total));
-        Ordered(v)
-    }
-
-    fn document(&self) -> SolutionJ<'s> {
+    /// Each neuron's backward step, once: ∂E_total/∂out_X (the loss
+    /// derivative, or the sum over the neurons X feeds), ∂out_X/∂net_X, δ_X.
+    fn deltas(&self) -> Vec<(&'s str, DeltaJ<'s>)> {
         let sol = self.sol;
         let net = sol.net;
         let d = &sol.derivation;
         let neuron = |x: u32| net.neurons[x as usize].name.as_str();
-
-        // Each neuron's backward step, once: ∂E_total/∂out_X (the loss
-        // derivative, or the sum over the neurons X feeds), ∂out_X/∂net_X, δ_X.
-        let deltas = net
-            .neurons
+        net.neurons
             .iter()
             .enumerate()
             .map(|(x, n)| {
@@ -279,124 +278,119 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
                     },
                 )
             })
-            .collect();
+            .collect()
+    }
 
-        let derivations = net
-            .params
-            .iter()
-            .enumerate()
-            .map(|(p, param)| {
-                let g = &d.params[p];
-                let mut n = 0usize;
-                let mut terms = Vec::with_capacity(g.terms.len());
-                for edge in &g.terms {
-                    let y = edge.to;
-                    let ng = &d.neurons[y as usize];
-                    let mut fs = Vec::with_capacity(3);
-                    match edge.via() {
-                        Via::Net(_) => {}
-                        Via::Out(_) => {
-                            n += 1;
-                            fs.push(match &ng.d_out {
-                                DOut::Loss(f) => self.factor(f, Some(n)),
-                                DOut::Sum(_) => self.sum_ref(
-                                    Sym::ErrTotal,
-                                    Sym::Out(y),
-                                    Rule::SumOverOutputs.name(),
-                                    y,
-                                    ng.d_out_value,
-                                    Some(n),
-                                ),
-                            });
-                            n += 1;
-                            fs.push(self.factor(&edge.factor, Some(n)));
-                            terms.push(ParamTermJ {
-                                via: neuron(y),
-                                through: Some("activation"),
-                                delta: None,
-                                d_out: Some(ng.d_out_value),
-                                value: edge.value,
-                                factors: fs,
-                            });
-                            continue;
-                        }
-                        Via::Err(_) => {
-                            n += 1;
-                            fs.push(self.factor(&edge.factor, Some(n)));
-                            terms.push(ParamTermJ {
-                                via: neuron(y),
-                                through: Some("loss"),
-                                delta: None,
-                                d_out: None,
-                                value: edge.value,
-                                factors: fs,
-                            });
-                            continue;
-                        }
-                    }
-                    // ∂E_total/∂out_Y: a hidden sum is in `deltas`, once per
-                    // neuron, not once per param.
-                    n += 1;
-                    fs.push(match &ng.d_out {
-                        DOut::Loss(f) => self.factor(f, Some(n)),
-                        DOut::Sum(_) => self.sum_ref(
-                            Sym::ErrTotal,
-                            Sym::Out(y),
-                            Rule::SumOverOutputs.name(),
-                            y,
-                            ng.d_out_value,
-                            Some(n),
-                        ),
-                    });
+    /// Param `p`'s derivation: its terms, each with its factors, and all
+    /// the factors numbered as the page numbers them (`numbers`, one a
+    /// term): a δ derived in an earlier step is one factor there.
+    fn derivation(&self, p: usize, name: &'s str, numbers: &[TermNumbers]) -> DerivationJ<'s> {
+        let net = self.sol.net;
+        let d = &self.sol.derivation;
+        let neuron = |x: u32| net.neurons[x as usize].name.as_str();
+        let g = &d.params[p];
+        let mut terms = Vec::with_capacity(g.terms.len());
+        let mut flat = Vec::new();
+        for (edge, num) in g.terms.iter().zip(numbers) {
+            let y = edge.to;
+            let ng = &d.neurons[y as usize];
+            let d_out = || match &ng.d_out {
+                DOut::Loss(f) => self.factor(f, num.d_out),
+                DOut::Sum(_) => self.sum_ref(
+                    Sym::ErrTotal,
+                    Sym::Out(y),
+                    Rule::SumOverOutputs.name(),
+                    y,
+                    ng.d_out_value,
+                    num.d_out,
+                ),
+            };
+            let local = self.factor(&edge.factor, Some(num.local));
+            let (fs, through, delta, out_value) = match edge.via() {
+                Via::Out(_) => (
+                    vec![d_out(), local],
+                    Some("activation"),
+                    None,
+                    Some(ng.d_out_value),
+                ),
+                Via::Err(_) => (vec![local], Some("loss"), None, None),
+                Via::Net(_) => {
                     // ∂out_Y/∂net_Y (for softmax, δ_Y itself)
-                    n += 1;
-                    fs.push(match &ng.d_act {
-                        DAct::Elementwise(f) => self.factor(f, Some(n)),
+                    let d_act = match &ng.d_act {
+                        DAct::Elementwise(f) => self.factor(f, num.d_act),
                         DAct::Softmax(_) => self.sum_ref(
                             Sym::ErrTotal,
                             Sym::Net(y),
                             Rule::Softmax.name(),
                             y,
                             ng.delta,
-                            Some(n),
+                            num.d_act,
                         ),
-                    });
-                    // ∂net_Y/∂p
-                    n += 1;
-                    fs.push(self.factor(&edge.factor, Some(n)));
-                    terms.push(ParamTermJ {
-                        via: neuron(y),
-                        through: None,
-                        delta: Some(ng.delta),
-                        d_out: None,
-                        value: edge.value,
-                        factors: fs,
-                    });
+                    };
+                    (vec![d_out(), d_act, local], None, Some(ng.delta), None)
                 }
-                // All factors, numbered as on the page.
-                let flat = terms
-                    .iter()
-                    .flat_map(|t| t.factors.iter())
-                    .map(|f| FactorJ {
-                        n: f.n,
-                        of: f.of.clone(),
-                        wrt: f.wrt.clone(),
-                        rule: f.rule.clone(),
-                        latex: f.latex.clone(),
-                        symbolic: f.symbolic.clone(),
-                        see: f.see,
-                        value: f.value,
-                        terms: None,
-                    })
-                    .collect();
-                DerivationJ {
-                    param: param.name.as_str(),
-                    value: g.value,
-                    updated: g.updated,
-                    terms,
-                    factors: flat,
-                }
-            })
+            };
+            if let Some(n) = num.delta {
+                // δ_Y derived before: one factor on the page.
+                flat.push(self.sum_ref(
+                    Sym::ErrTotal,
+                    Sym::Net(y),
+                    "delta".to_string(),
+                    y,
+                    ng.delta,
+                    Some(n),
+                ));
+            }
+            flat.extend(fs.iter().filter(|f| f.n.is_some()).map(FactorJ::copy));
+            terms.push(ParamTermJ {
+                via: neuron(y),
+                through,
+                delta,
+                d_out: out_value,
+                value: edge.value,
+                factors: fs,
+            });
+        }
+        flat.sort_by_key(|f| f.n);
+        DerivationJ {
+            param: name,
+            value: g.value,
+            updated: g.updated,
+            terms,
+            factors: flat,
+        }
+    }
+
+    fn values(&self, d: &Derivation) -> Ordered<String, f64> {
+        let net = self.sol.net;
+        let mut v = Vec::with_capacity(net.neurons.len() * 2 + 4);
+        for (x, neuron) in net.neurons.iter().enumerate() {
+            v.push((format!("net_{}", neuron.name), d.forward.net[x]));
+            v.push((format!("out_{}", neuron.name), d.forward.out[x]));
+        }
+        for x in net.outputs() {
+            v.push((
+                format!("E_{}", net.neurons[x as usize].name),
+                d.forward.err[x as usize],
+            ));
+        }
+        v.push(("E_total".to_string(), d.forward.total));
+        Ordered(v)
+    }
+
+    fn document(&self) -> SolutionJ<'s> {
+        let sol = self.sol;
+        let net = sol.net;
+        let d = &sol.derivation;
+        let neuron = |x: u32| net.neurons[x as usize].name.as_str();
+
+        let deltas = self.deltas();
+        let numbers = crate::render::page::schedule::page_numbers(net, d);
+        let derivations = net
+            .params
+            .iter()
+            .enumerate()
+            .map(|(p, param)| self.derivation(p, param.name.as_str(), &numbers[p]))
             .collect();
 
         let samples = (!d.samples.is_empty()).then(|| {

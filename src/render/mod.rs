@@ -7,6 +7,7 @@ pub mod json;
 pub mod latex;
 pub mod layout;
 pub mod page;
+mod parallel;
 pub mod picture;
 pub mod plot;
 pub mod svg;

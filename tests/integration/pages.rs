@@ -272,64 +272,130 @@ fn latex_compiles_for_examples_and_deeper_random_networks() {
 }
 
 #[test]
-fn golden_pages_of_the_example() {
-    for (format, file) in [
-        ("md", "expected.md"),
-        ("tex", "expected.tex"),
-        ("json", "expected.json"),
-    ] {
-        let got = solve(&["-f", format]);
-        let path = Path::new("tests/golden/mazur").join(file);
-        if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &got).unwrap();
+fn golden_pages() {
+    // Each case: its network, and the formats whose whole output is kept in
+    // tests/golden/CASE/expected.FORMAT.
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "mazur",
+            "tests/golden/mazur/input.nn",
+            &["md", "tex", "json", "html"],
+        ),
+        // softmax and cross-entropy
+        ("softmax", "tests/networks/softmax.nn", &["md", "json"]),
+        // a data block: every sample, and their mean
+        ("xor", "examples/xor.nn", &["md", "tex", "json"]),
+        (
+            "custom-loss",
+            "tests/golden/custom-loss/input.nn",
+            &["md", "tex", "json"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (case, input, formats) in cases {
+        for format in *formats {
+            let got = Test::new()
+                .args(["solve", input, "-f", format])
+                .status(0)
+                .stdout;
+            let path = Path::new("tests/golden")
+                .join(case)
+                .join(format!("expected.{format}"));
+            if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &got).unwrap();
+            }
+            let want = std::fs::read_to_string(&path).unwrap_or_default();
+            if got != want {
+                failures.push(format!(
+                    "{} differs:\n{}",
+                    path.display(),
+                    crate::support::line_diff(&want, &got)
+                ));
+            }
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            got == want,
-            "{} differs; review and run with SNAPSHOTS=overwrite",
-            path.display()
-        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(review, then run with SNAPSHOTS=overwrite)",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_template_files_drive_solve() {
+    // `solve` renders templates/solution.*.hbs as read from disk here, in
+    // one context, though it renders the steps apart on all cores: a line
+    // added to the file shows in `solve` and in this rendering alike.
+    use chainrule::render::page::{self, Markup, PageOptions};
+    use chainrule::render::templates;
+    let src = netgen::network(5, 3, &[6, 5, 3]);
+    let net = chainrule::parse::parse_network("net.nn", &src).unwrap();
+    let sol =
+        chainrule::solution::Solution::new(&net, Default::default(), Default::default()).unwrap();
+    for (format, markup) in [("md", Markup::Markdown), ("tex", Markup::Latex)] {
+        let file = format!("templates/solution.{format}.hbs");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let hb = templates::registry(markup, Some((&file, &text)), 9).unwrap();
+        let opts = PageOptions {
+            decimals: 9,
+            ..Default::default()
+        };
+        let pg = page::build(&sol, &opts, markup, "en", templates::strings("en").unwrap());
+        let whole = templates::render_whole(&hb, &pg, &file).unwrap();
+        let solved = Test::new()
+            .args(["solve", "-", "-f", format])
+            .stdin(&src)
+            .status(0)
+            .stdout;
+        assert!(solved == whole, "{format} differs");
+        assert!(solved.matches("Gradient of").count() >= 40);
     }
 }
 
 #[test]
-fn parallel_rendering_equals_the_single_template() {
-    // The built-in template, given as a user template, renders in one
-    // context; the built-in path renders head, steps and tail apart.
-    let dir = tempdir("parallel");
+fn a_template_renders_the_same_whole_or_apart() {
+    // A --template with the built-in shape and a marker after it renders
+    // its steps apart; one that reads the page in its steps renders whole.
+    let dir = tempdir("apart");
     let src = netgen::network(5, 3, &[6, 5, 3]);
-    for (format, text) in [
+    let solved = Test::new()
+        .args(["solve", "-", "-f", "md"])
+        .stdin(&src)
+        .status(0)
+        .stdout;
+    let plain = std::fs::read_to_string("templates/solution.md.hbs").unwrap();
+    for (text, extra) in [
+        (format!("{plain}MARKER"), String::from("MARKER")),
         (
-            "md",
-            "{{> md-head}}{{#each backward}}{{> md-step}}{{/each}}{{> md-tail}}",
-        ),
-        (
-            "tex",
-            "{{> tex-head}}{{#each backward}}{{> tex-step}}{{/each}}{{> tex-tail}}",
+            plain.replace(
+                "{{> md-step}}",
+                "{{> md-step}}{{#if @last}}{{@root.title}}{{/if}}",
+            ),
+            String::new(),
         ),
     ] {
-        let tpl = dir.join(format!("{format}.hbs"));
-        std::fs::write(&tpl, text).unwrap();
-        let single = Test::new()
+        let tpl = dir.join("page.hbs");
+        std::fs::write(&tpl, &text).unwrap();
+        let got = Test::new()
             .args([
                 "solve",
                 "-",
                 "-f",
-                format,
+                "md",
                 "--template",
                 tpl.to_str().unwrap(),
             ])
             .stdin(&src)
             .status(0)
             .stdout;
-        let fast = Test::new()
-            .args(["solve", "-", "-f", format])
-            .stdin(&src)
-            .status(0)
-            .stdout;
-        assert!(single == fast, "{format} differs");
-        assert!(fast.matches("Gradient of").count() >= 40);
+        if extra.is_empty() {
+            // The title once more, after the last step.
+            let title = solved.lines().next().unwrap().trim_start_matches("# ");
+            assert!(got.len() == solved.len() + title.len(), "{text}");
+        } else {
+            assert!(got == format!("{solved}{extra}"));
+        }
     }
 }
 
@@ -383,4 +449,90 @@ fn the_readme_template_example_works() {
         out.starts_with("Mazur 2-2-2: w1 0.0004 → 0.1498; w2 0.0009 → 0.1996;"),
         "{out}"
     );
+}
+
+#[test]
+fn params_that_differ_in_case_have_anchors_of_their_own() {
+    let src = "input i = 1\nlayer h sigmoid {\n    h1 = W1*i\n}\nlayer o sigmoid {\n    o1 = w1*h1 + w2*h1\n}\nparam W1 = 0.1, w1 = 0.2, w2 = 0.3\ntarget o1 = 0.5\n";
+    let md = Test::new().args(["solve", "-"]).stdin(src).status(0).stdout;
+    let ids: Vec<&str> = md
+        .split("<a id=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(ids.len(), 3, "{md}");
+    for (i, a) in ids.iter().enumerate() {
+        assert!(!ids[..i].contains(a), "anchor {a} twice");
+    }
+    // Every link lands on an anchor, and W1's step is not w1's.
+    let links: Vec<&str> = md
+        .split("](#")
+        .skip(1)
+        .map(|s| &s[..s.find(')').unwrap()])
+        .collect();
+    assert!(!links.is_empty());
+    assert!(links.iter().all(|l| ids.contains(l)), "{links:?} {ids:?}");
+    let w1 = md.find("<a id=\"dw1\"").unwrap();
+    assert!(md[..w1]
+        .rfind("### ")
+        .is_some_and(|h| md[h..w1].contains("w_{1}")));
+}
+
+#[test]
+fn json_numbers_the_factors_as_the_page_does() {
+    // Per step: each label ①②… on the page, and whether it is a δ derived
+    // before; the JSON's factors of that param: `n`, and whether the rule
+    // is `delta`.
+    for file in [
+        "examples/mazur.nn",
+        "tests/networks/softmax.nn",
+        "tests/networks/net-3-4-2.nn",
+        "tests/networks/skip.nn",
+    ] {
+        let md = Test::new().args(["solve", file]).status(0).stdout;
+        let json = Test::new()
+            .args(["solve", file, "-f", "json"])
+            .status(0)
+            .stdout;
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut checked = 0;
+        for step in md.split("<a id=\"d").skip(1) {
+            let anchor = &step[..step.find('"').unwrap()];
+            let page: Vec<(usize, bool)> = step
+                .lines()
+                .filter(|l| l.starts_with("**"))
+                .map(|l| {
+                    let label = l[2..].chars().next().unwrap();
+                    let n = label as usize - 0x2460 + 1;
+                    (n, l.contains("derived in the step for"))
+                })
+                .collect();
+            let derivation = json["derivations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["param"].as_str().unwrap().to_ascii_lowercase() == anchor)
+                .unwrap();
+            let numbered: Vec<(usize, bool)> = derivation["factors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| (f["n"].as_u64().unwrap() as usize, f["rule"] == "delta"))
+                .collect();
+            assert_eq!(page, numbered, "{file}: {anchor}");
+            checked += page.iter().filter(|(_, r)| *r).count();
+        }
+        assert!(checked > 0, "{file}: no δ derived before");
+    }
+    // w6: ① is δ_o1, derived in w5's step; ② is ∂net_o1/∂w6.
+    let json = Test::new()
+        .args(["solve", "examples/mazur.nn", "-f", "json"])
+        .status(0)
+        .stdout;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let w6 = &json["derivations"][5];
+    assert_eq!(w6["param"], "w6");
+    assert_eq!(w6["factors"][1]["n"], 2);
+    assert_eq!(w6["factors"][1]["of"], "net_o1");
+    assert_eq!(w6["factors"][1]["wrt"], "w6");
 }

@@ -34,7 +34,7 @@ impl Test {
         self
     }
 
-    #[allow(dead_code)]
+    /// Runs in `d` instead of the project's directory.
     pub fn current_dir(mut self, d: &std::path::Path) -> Test {
         self.dir = Some(d.to_path_buf());
         self
@@ -159,4 +159,41 @@ pub fn mazur_with_template(template: &std::path::Path, extra: &[&str]) -> Test {
         .args(["solve", "examples/mazur.nn"])
         .args(extra)
         .args(["--template", template.to_str().expect("UTF-8 path")])
+}
+
+/// The lines where `want` and `got` differ, after their common first and
+/// last lines: `-` the expected, `+` what came, at most 40 of each, with
+/// the line number where they start.
+pub fn line_diff(want: &str, got: &str) -> String {
+    let w: Vec<&str> = want.lines().collect();
+    let g: Vec<&str> = got.lines().collect();
+    let head = w.iter().zip(&g).take_while(|(a, b)| a == b).count();
+    let tail = w[head..]
+        .iter()
+        .rev()
+        .zip(g[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = format!("@@ line {} @@\n", head + 1);
+    for (sign, lines) in [
+        ("-", &w[head..w.len() - tail]),
+        ("+", &g[head..g.len() - tail]),
+    ] {
+        for l in lines.iter().take(40) {
+            out.push_str(&format!("{sign} {l}\n"));
+        }
+        if lines.len() > 40 {
+            out.push_str(&format!("{sign} … {} lines more\n", lines.len() - 40));
+        }
+    }
+    if w.len() == g.len() && head == w.len() {
+        out.push_str("(the same lines; the line endings differ)\n");
+    }
+    out
+}
+
+#[test]
+fn line_diff_shows_the_lines_that_differ() {
+    let d = line_diff("a\nb\nc\nd\n", "a\nB\nx\nd\n");
+    assert_eq!(d, "@@ line 2 @@\n- b\n- c\n+ B\n+ x\n");
 }

@@ -1,65 +1,143 @@
 //! The handlebars registry: the embedded templates, per-language strings,
-//! and the helpers (`esc`, `yaml`, `aligned`, `align`, `num`). Markdown and
-//! LaTeX registries do not HTML-escape; `esc` escapes for the format.
+//! and the helpers (one a file in `helpers/`). Markdown and LaTeX registries
+//! do not HTML-escape; `esc` escapes for the format.
+//!
+//! The template files are the single source of the pages: `solve`, the
+//! exam's keys and `--template` all render through [`registry`] and
+//! [`render`].
+
+mod helpers;
+mod split;
 
 use anyhow::{anyhow, Context as _};
-use handlebars::template::{Parameter, Template, TemplateElement};
-use handlebars::{
-    Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderErrorReason,
-};
+use handlebars::template::{Parameter, TemplateElement};
+use handlebars::{Context, Handlebars, Template};
 
 use super::page::{Markup, Page};
-use crate::number;
 
 /// Largest user template read.
 pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
 
 /// The built-in Markdown template: head, one step per param, tail.
-pub const SOLUTION_MD: &str = include_str!("../../templates/solution.md.hbs");
+pub const SOLUTION_MD: &str = include_str!("../../../templates/solution.md.hbs");
 /// The built-in LaTeX template.
-pub const SOLUTION_TEX: &str = include_str!("../../templates/solution.tex.hbs");
+pub const SOLUTION_TEX: &str = include_str!("../../../templates/solution.tex.hbs");
 
 /// The page of a training run.
-pub const TRAIN_MD: &str = include_str!("../../templates/train.md.hbs");
+pub const TRAIN_MD: &str = include_str!("../../../templates/train.md.hbs");
 
-/// The partials of the built-in templates, by name.
+/// The partials of the built-in templates, by name. `md-head`, `md-tail`,
+/// `tex-head` and `tex-tail` only call the others: a template is compiled
+/// in a time that grows with the square of its length.
 pub const PARTIALS: &[(&str, &str)] = &[
     (
         "md-head",
-        include_str!("../../templates/partials/md-head.hbs"),
+        include_str!("../../../templates/partials/md-head.hbs"),
+    ),
+    (
+        "md-title",
+        include_str!("../../../templates/partials/md-title.hbs"),
+    ),
+    (
+        "md-network",
+        include_str!("../../../templates/partials/md-network.hbs"),
+    ),
+    (
+        "md-layers",
+        include_str!("../../../templates/partials/md-layers.hbs"),
+    ),
+    (
+        "md-drawing",
+        include_str!("../../../templates/partials/md-drawing.hbs"),
+    ),
+    (
+        "md-forward",
+        include_str!("../../../templates/partials/md-forward.hbs"),
+    ),
+    (
+        "md-backward-intro",
+        include_str!("../../../templates/partials/md-backward-intro.hbs"),
     ),
     (
         "md-step",
-        include_str!("../../templates/partials/md-step.hbs"),
+        include_str!("../../../templates/partials/md-step.hbs"),
     ),
     (
         "md-tail",
-        include_str!("../../templates/partials/md-tail.hbs"),
+        include_str!("../../../templates/partials/md-tail.hbs"),
+    ),
+    (
+        "md-sample-gradients",
+        include_str!("../../../templates/partials/md-sample-gradients.hbs"),
+    ),
+    (
+        "md-summary",
+        include_str!("../../../templates/partials/md-summary.hbs"),
+    ),
+    (
+        "md-after",
+        include_str!("../../../templates/partials/md-after.hbs"),
     ),
     (
         "tex-head",
-        include_str!("../../templates/partials/tex-head.hbs"),
+        include_str!("../../../templates/partials/tex-head.hbs"),
+    ),
+    (
+        "tex-preamble",
+        include_str!("../../../templates/partials/tex-preamble.hbs"),
+    ),
+    (
+        "tex-network",
+        include_str!("../../../templates/partials/tex-network.hbs"),
+    ),
+    (
+        "tex-network-params",
+        include_str!("../../../templates/partials/tex-network-params.hbs"),
+    ),
+    (
+        "tex-data",
+        include_str!("../../../templates/partials/tex-data.hbs"),
+    ),
+    (
+        "tex-forward",
+        include_str!("../../../templates/partials/tex-forward.hbs"),
+    ),
+    (
+        "tex-backward-intro",
+        include_str!("../../../templates/partials/tex-backward-intro.hbs"),
     ),
     (
         "tex-step",
-        include_str!("../../templates/partials/tex-step.hbs"),
+        include_str!("../../../templates/partials/tex-step.hbs"),
     ),
     (
         "tex-tail",
-        include_str!("../../templates/partials/tex-tail.hbs"),
+        include_str!("../../../templates/partials/tex-tail.hbs"),
+    ),
+    (
+        "tex-sample-gradients",
+        include_str!("../../../templates/partials/tex-sample-gradients.hbs"),
+    ),
+    (
+        "tex-summary",
+        include_str!("../../../templates/partials/tex-summary.hbs"),
+    ),
+    (
+        "tex-after",
+        include_str!("../../../templates/partials/tex-after.hbs"),
     ),
 ];
 
 /// Languages of the fixed prose: code and strings file.
 pub const LANGUAGES: &[(&str, &str)] = &[
-    ("en", include_str!("../../templates/lang/en.json")),
-    ("ko", include_str!("../../templates/lang/ko.json")),
+    ("en", include_str!("../../../templates/lang/en.json")),
+    ("ko", include_str!("../../../templates/lang/ko.json")),
 ];
 
 /// The HTML page around a rendered body.
-pub const PAGE_HTML: &str = include_str!("../../templates/page.html.hbs");
+pub const PAGE_HTML: &str = include_str!("../../../templates/page.html.hbs");
 /// The page's style sheet.
-pub const PAGE_CSS: &str = include_str!("../../templates/page.css");
+pub const PAGE_CSS: &str = include_str!("../../../templates/page.css");
 
 /// Wraps an HTML body in the standalone page (HTML-escaping registry).
 pub fn html_page(title: &str, lang: &str, body: &str) -> anyhow::Result<String> {
@@ -258,161 +336,87 @@ pub fn yaml_string(s: &str) -> String {
     out
 }
 
-/// A helper of one argument that writes `f` of it as it is: its output is
-/// already in the page's format, and never escaped again.
-fn writer(
-    f: fn(&serde_json::Value) -> String,
-) -> impl Fn(
-    &Helper<'_>,
-    &Handlebars<'_>,
-    &Context,
-    &mut RenderContext<'_, '_>,
-    &mut dyn Output,
-) -> HelperResult
-       + Send
-       + Sync {
-    move |h, _, _, _, out| {
-        out.write(&f(param_str(h, 0)?))?;
-        Ok(())
-    }
-}
-
-fn yaml(v: &serde_json::Value) -> String {
-    yaml_string(&v.render())
-}
-
-// A number as a page shows it, written for math: `1e-300` → `1 \times 10^{-300}`.
-fn texnum(v: &serde_json::Value) -> String {
-    number::latex_of(&v.render())
-}
-
-fn aligned(lines: &serde_json::Value) -> String {
-    environment("aligned", lines)
-}
-
-fn align(lines: &serde_json::Value) -> String {
-    environment("align*", lines)
-}
-
-/// `\begin{ENV}` … `\end{ENV}` around lines joined by `\\`.
-fn environment(env: &str, lines: &serde_json::Value) -> String {
-    format!(
-        "\\begin{{{env}}}\n{}\n\\end{{{env}}}",
-        lines_of(lines).join(" \\\\\n")
-    )
-}
-
-fn param_str<'a>(h: &'a Helper<'_>, i: usize) -> Result<&'a serde_json::Value, RenderErrorReason> {
-    h.param(i)
-        .map(|p| p.value())
-        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", i))
-}
-
-fn lines_of(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| a.iter().map(|l| l.render()).collect())
-        .unwrap_or_default()
-}
-
-/// A handlebars registry for `markup`, with `template` as `solution`.
+/// A handlebars registry for `markup`, with `template` (or the built-in
+/// `solution.md.hbs` / `solution.tex.hbs`) as `solution`. Only the partials
+/// the template calls are compiled: compiling is most of the cost of a small
+/// page.
+///
+/// When the template's steps are one `{{#each backward}}` block whose body
+/// reads only the step and `@root.t` (as the built-in templates' steps do),
+/// the template is also registered in three parts, so that [`render`] can
+/// render the steps on all cores, each in a context of its own.
 pub fn registry(
     markup: Markup,
     template: Option<(&str, &str)>,
     decimals: usize,
 ) -> anyhow::Result<Handlebars<'static>> {
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    hb.register_helper(
-        "esc",
-        Box::new(
-            move |h: &Helper<'_>,
-                  _: &Handlebars<'_>,
-                  _: &Context,
-                  _: &mut RenderContext<'_, '_>,
-                  out: &mut dyn Output|
-                  -> HelperResult {
-                let s = param_str(h, 0)?.render();
-                out.write(&match markup {
-                    Markup::Markdown => escape_markdown(&s),
-                    Markup::Latex => escape_latex(&s),
-                })?;
-                Ok(())
-            },
-        ),
-    );
-    hb.register_helper("yaml", Box::new(writer(yaml)));
-    hb.register_helper("texnum", Box::new(writer(texnum)));
-    // Lines of an `aligned` block (inside $$…$$).
-    hb.register_helper("aligned", Box::new(writer(aligned)));
-    // A displayed `align*` environment (LaTeX documents).
-    hb.register_helper("align", Box::new(writer(align)));
-    hb.register_helper(
-        "num",
-        Box::new(
-            move |h: &Helper<'_>,
-                  _: &Handlebars<'_>,
-                  _: &Context,
-                  _: &mut RenderContext<'_, '_>,
-                  out: &mut dyn Output|
-                  -> HelperResult {
-                let v = param_str(h, 0)?;
-                let x = v
-                    .as_f64()
-                    .ok_or_else(|| RenderErrorReason::InvalidParamType("number"))?;
-                out.write(&number::format(x, decimals))?;
-                Ok(())
-            },
-        ),
-    );
-    for (name, text) in PARTIALS {
-        hb.register_partial(name, *text)
-            .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
-    }
-    let (name, text) = match template {
-        Some((name, text)) => (name, text),
-        None => (
-            "solution",
-            match markup {
-                Markup::Markdown => SOLUTION_MD,
-                Markup::Latex => SOLUTION_TEX,
-            },
-        ),
-    };
-    hb.register_template_string("solution", text)
-        .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
-    Ok(hb)
+    build(markup, template, decimals, false)
 }
 
 /// A handlebars registry for a user's template `text` (read from `name`):
 /// every `{{value}}` is escaped for `markup` (Markdown or LaTeX), and only
 /// `{{{value}}}` writes a value as it is. The built-in partials it may call
-/// are trusted and write their values as they are. A template whose inline
-/// partials call themselves, or that names a partial by an expression, is
-/// refused: it could recurse without end.
+/// are trusted and write their values as they are (so `{{> md-head}}…` gives
+/// the built-in page). A template whose inline partials call themselves, or
+/// that names a partial by an expression, is refused: it could recurse
+/// without end.
 pub fn user_registry(
     markup: Markup,
     name: &str,
     text: &str,
     decimals: usize,
 ) -> anyhow::Result<Handlebars<'static>> {
-    let mut hb = registry(markup, None, decimals)?;
-    match markup {
-        Markup::Markdown => hb.register_escape_fn(escape_markdown),
-        Markup::Latex => hb.register_escape_fn(escape_latex),
+    build(markup, Some((name, text)), decimals, true)
+}
+
+/// [`registry`], or with `user` [`user_registry`].
+fn build(
+    markup: Markup,
+    template: Option<(&str, &str)>,
+    decimals: usize,
+    user: bool,
+) -> anyhow::Result<Handlebars<'static>> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    match (user, markup) {
+        (false, _) => hb.register_escape_fn(handlebars::no_escape),
+        (true, Markup::Markdown) => hb.register_escape_fn(escape_markdown),
+        (true, Markup::Latex) => hb.register_escape_fn(escape_latex),
     }
-    for (partial, text) in PARTIALS {
-        let mut t = Template::compile_with_name(*text, (*partial).to_string())
-            .map_err(|e| anyhow!("{}", template_error(partial, &e.to_string())))?;
-        trust(&mut t);
-        hb.register_template(partial, t);
+    helpers::register(&mut hb, markup, decimals);
+    let (name, text) = template.unwrap_or(match markup {
+        Markup::Markdown => ("solution.md.hbs", SOLUTION_MD),
+        Markup::Latex => ("solution.tex.hbs", SOLUTION_TEX),
+    });
+    for (partial, compiled) in compile_all(&split::partials_called(text)) {
+        let mut compiled =
+            compiled.map_err(|e| anyhow!("{}", template_error(partial, &e.to_string())))?;
+        if user {
+            trust(&mut compiled);
+        }
+        hb.register_template(partial, compiled);
     }
-    let template = Template::compile_with_name(text, "solution".to_string())
+    let solution = Template::compile_with_name(text, "solution".to_string())
         .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))?;
-    if let Some(problem) = recursion(&template) {
-        return Err(anyhow!("template {name}: {problem}"));
+    if user {
+        if let Some(problem) = recursion(&solution) {
+            return Err(anyhow!("template {name}: {problem}"));
+        }
     }
-    hb.register_template("solution", template);
+    hb.register_template("solution", solution);
+    if let Some(parts) = split::steps_apart(text) {
+        let registered = [(HEAD, parts.head), (STEP, parts.step), (TAIL, parts.tail)]
+            .iter()
+            .all(|(part, text)| register_part(&mut hb, part, text));
+        if !registered {
+            for part in [HEAD, STEP, TAIL] {
+                hb.unregister_template(part);
+            }
+        } else if parts.frame_reads_steps {
+            hb.register_template_string(FRAME_READS_STEPS, "")
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+    }
     Ok(hb)
 }
 
@@ -539,105 +543,182 @@ fn recursion(t: &Template) -> Option<String> {
     None
 }
 
+/// Compiles `partials` on two threads (compiling is most of the cost of a
+/// small page): the largest on its own, the others here.
+fn compile_all(
+    partials: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, Result<Template, handlebars::TemplateError>)> {
+    let compile = |(name, text): &(&'static str, &'static str)| {
+        (
+            *name,
+            Template::compile_with_name(text, (*name).to_string()),
+        )
+    };
+    let Some(largest) = (0..partials.len()).max_by_key(|&i| partials[i].1.len()) else {
+        return Vec::new();
+    };
+    std::thread::scope(|scope| {
+        let alone = std::thread::Builder::new()
+            .spawn_scoped(scope, || compile(&partials[largest]))
+            .ok();
+        let mut out: Vec<_> = partials
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != largest || alone.is_none())
+            .map(|(_, p)| compile(p))
+            .collect();
+        if let Some(h) = alone {
+            out.push(h.join().unwrap_or_else(|_| compile(&partials[largest])));
+        }
+        out
+    })
+}
+
+/// Registers `text` as `part`, with every call of a built-in partial
+/// without arguments replaced by the partial's own elements: a call copies
+/// the context, which for a step rendered apart doubles the time and
+/// memory of a large page.
+fn register_part(hb: &mut Handlebars<'static>, part: &str, text: &str) -> bool {
+    match Template::compile_with_name(text, part.to_string()) {
+        Ok(t) => {
+            let t = inline_partials(hb, t, 0);
+            hb.register_template(part, t);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// `t` with its calls of registered partials without arguments (and not
+/// standalone on an indented line) replaced by the partials' elements, to a
+/// depth of 8.
+fn inline_partials(hb: &Handlebars<'static>, mut t: Template, depth: usize) -> Template {
+    if depth == 8 {
+        return t;
+    }
+    let mut elements = Vec::with_capacity(t.elements.len());
+    let mut mapping = Vec::with_capacity(t.mapping.len());
+    let old_mapping = std::mem::take(&mut t.mapping);
+    for (i, e) in std::mem::take(&mut t.elements).into_iter().enumerate() {
+        let called = match &e {
+            TemplateElement::PartialExpression(d)
+                if d.params.is_empty()
+                    && d.hash.is_empty()
+                    && d.template.is_none()
+                    && d.indent.is_none() =>
+            {
+                match &d.name {
+                    Parameter::Name(n) => hb.get_template(n).cloned(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match called {
+            Some(partial) => {
+                let partial = inline_partials(hb, partial, depth + 1);
+                elements.extend(partial.elements);
+                mapping.extend(partial.mapping);
+            }
+            None => {
+                elements.push(e);
+                if let Some(m) = old_mapping.get(i) {
+                    mapping.push(m.clone());
+                }
+            }
+        }
+    }
+    t.elements = elements;
+    t.mapping = mapping;
+    t
+}
+
+/// The parts of a template split by [`split::steps_apart`].
+const HEAD: &str = "solution-head";
+const STEP: &str = "solution-step";
+const TAIL: &str = "solution-tail";
+/// Registered (empty) when the head or tail reads `backward` itself.
+const FRAME_READS_STEPS: &str = "solution-frame-reads-steps";
+
 fn template_error(name: &str, msg: &str) -> String {
     // Handlebars calls the template by its registered name; say the file.
-    let msg = msg.replace("\"solution\"", &format!("\"{name}\""));
+    let mut msg = msg.to_string();
+    for registered in ["solution", HEAD, STEP, TAIL] {
+        msg = msg.replace(&format!("\"{registered}\""), &format!("\"{name}\""));
+    }
     format!("template {name}: {msg}")
 }
 
-/// Renders `page` with the registry's `solution` template.
-pub fn render(hb: &Handlebars<'_>, page: &Page, name: &str) -> anyhow::Result<String> {
+/// Renders `page` with the registry's `solution` template (`name` is its
+/// file, for messages): the steps on all cores when the registry holds the
+/// template in parts, else in one context. Both give the same text; the
+/// first hands the steps to the threads that render them, and leaves
+/// `page.backward` empty.
+pub fn render(hb: &Handlebars<'_>, page: &mut Page, name: &str) -> anyhow::Result<String> {
+    if hb.has_template(STEP) {
+        render_apart(hb, page, name)
+    } else {
+        render_whole(hb, page, name)
+    }
+}
+
+/// Renders `page` with the `solution` template in one context.
+pub fn render_whole(hb: &Handlebars<'_>, page: &Page, name: &str) -> anyhow::Result<String> {
     hb.render("solution", page)
         .map_err(|e| anyhow!("{}", template_error(name, &e.to_string())))
 }
 
-/// Renders `page` with the built-in template of `markup`, the same text as
-/// [`render`] gives, but step by step on all cores: the head and tail with
-/// the page, each step's partial with the step alone (its fields at the
-/// root, next to the page's strings `t`). Large pages render in a fraction
-/// of the time, since no step waits for another and the page is converted
-/// to JSON once.
-pub fn render_builtin(
-    hb: &Handlebars<'_>,
-    page: &mut Page,
-    markup: Markup,
-) -> anyhow::Result<String> {
-    let prefix = match markup {
-        Markup::Markdown => "md",
-        Markup::Latex => "tex",
+/// Renders the head and tail with the page and each step with the step
+/// alone (its fields at the root, next to the page's strings `t`). Large
+/// pages render in a fraction of the time, since no step waits for another
+/// and the page is converted to JSON once.
+fn render_apart(hb: &Handlebars<'_>, page: &mut Page, name: &str) -> anyhow::Result<String> {
+    let fail = |e: handlebars::RenderError| anyhow!("{}", template_error(name, &e.to_string()));
+    // The steps are rendered (and freed) on their threads; the head and
+    // tail do not read them unless the template says so.
+    let steps = if hb.has_template(FRAME_READS_STEPS) {
+        page.backward.clone()
+    } else {
+        std::mem::take(&mut page.backward)
     };
-    let fail = |name: &str, e: handlebars::RenderError| {
-        anyhow!("{}", template_error(name, &e.to_string()))
-    };
-    let steps = std::mem::take(&mut page.backward);
-    let head_name = format!("{prefix}-head");
-    let tail_name = format!("{prefix}-tail");
-    let step_name = format!("{prefix}-step");
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = steps.len().div_ceil(workers).max(64);
     let strings = &page.t;
     let page_ref: &Page = page;
-    let (frame, rendered) = std::thread::scope(|scope| {
-        let handles: Vec<_> = steps
-            .chunks(chunk)
-            .map(|group| {
-                let step_name = &step_name;
-                let fail = &fail;
-                super::run_scoped(scope, move || -> anyhow::Result<String> {
-                    // One context per thread holds the strings; each step's
-                    // fields are put next to them in turn.
-                    let mut ctx = Context::wraps(serde_json::json!({ "t": strings }))
-                        .map_err(|e| fail(step_name, e))?;
-                    let mut out = String::new();
-                    for step in group {
-                        let serde_json::Value::Object(fields) = serde_json::to_value(step)? else {
-                            return Err(anyhow!(
-                                "a step is not an object (this is a bug in chainrule)"
-                            ));
-                        };
-                        if let serde_json::Value::Object(root) = ctx.data_mut() {
-                            root.extend(fields);
-                        }
-                        out.push_str(
-                            &hb.render_with_context(step_name, &ctx)
-                                .map_err(|e| fail(step_name, e))?,
-                        );
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        // Head and tail here, while the steps render on the other threads.
-        let frame = (|| -> anyhow::Result<(String, String)> {
-            let page_ctx = Context::wraps(page_ref).map_err(|e| fail("solution", e))?;
-            let head = hb
-                .render_with_context(&head_name, &page_ctx)
-                .map_err(|e| fail(&head_name, e))?;
-            let tail = hb
-                .render_with_context(&tail_name, &page_ctx)
-                .map_err(|e| fail(&tail_name, e))?;
+    let (rendered, frame) = super::parallel::chunks_owned(
+        steps,
+        |group| -> anyhow::Result<String> {
+            // One context per thread holds the strings; each step's fields
+            // are put next to them in turn.
+            let mut ctx = Context::wraps(serde_json::json!({ "t": strings })).map_err(fail)?;
+            let mut out = String::new();
+            for step in group {
+                let serde_json::Value::Object(fields) = serde_json::to_value(step)? else {
+                    return Err(anyhow!(
+                        "a step is not an object (this is a bug in chainrule)"
+                    ));
+                };
+                if let serde_json::Value::Object(root) = ctx.data_mut() {
+                    root.extend(fields);
+                }
+                out.push_str(&hb.render_with_context(STEP, &ctx).map_err(fail)?);
+            }
+            Ok(out)
+        },
+        || -> anyhow::Result<(String, String)> {
+            let page_ctx = Context::wraps(page_ref).map_err(fail)?;
+            let head = hb.render_with_context(HEAD, &page_ctx).map_err(fail)?;
+            let tail = hb.render_with_context(TAIL, &page_ctx).map_err(fail)?;
             Ok((head, tail))
-        })();
-        let steps: Vec<anyhow::Result<String>> = handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|| {
-                    Err(anyhow!(
-                        "a render thread failed (this is a bug in chainrule)"
-                    ))
-                })
-            })
-            .collect();
-        (frame, steps)
-    });
+        },
+    );
     let (head, tail) = frame?;
     let mut parts = Vec::with_capacity(rendered.len());
     for r in rendered {
-        parts.push(r?);
+        parts.push(r.unwrap_or_else(|| {
+            Err(anyhow!(
+                "a render thread failed (this is a bug in chainrule)"
+            ))
+        })?);
     }
-    page.backward = steps;
     let mut out = String::with_capacity(
         head.len() + tail.len() + parts.iter().map(String::len).sum::<usize>(),
     );
