@@ -506,7 +506,7 @@ impl<'c, 'n> Checker<'c, 'n> {
                 visit(of);
                 visit(wrt);
             }
-            Quantity::Updated(p) | Quantity::State(_, p) => visit(Sym::Param(p)),
+            Quantity::Updated(p) | Quantity::State(_, p, _) => visit(Sym::Param(p)),
         }
         hit
     }

@@ -130,13 +130,33 @@ impl<'g, 'n> Point<'g, 'n> {
             Quantity::Partial { of, wrt } => self.partial(of, wrt),
             Quantity::Updated(p) => self.updated(p),
             Quantity::After(s) => self.after().value(s),
-            Quantity::State(k, p) => {
+            Quantity::State(k, p, t) => {
                 if let Some(v) = self.overrides.get(&q) {
                     return *v;
                 }
-                k.of(&self.first_step(p)).unwrap_or(f64::NAN)
+                let step = if t <= 1 {
+                    self.first_step(p)
+                } else {
+                    self.second_step(p)
+                };
+                k.of(&step).unwrap_or(f64::NAN)
             }
         }
+    }
+
+    /// The second step of the network's update rule for param `q`: the
+    /// state of the first carried on, the gradient taken where the first
+    /// step left every param.
+    fn second_step(&self, q: u32) -> crate::optimizer::ParamStep {
+        let first = self.first_step(q);
+        let mut state = crate::optimizer::State {
+            t: 1,
+            m: vec![first.m.unwrap_or(0.0)],
+            v: vec![first.v.unwrap_or(0.0)],
+        };
+        let grad = self.after().partial(Sym::ErrTotal, Sym::Param(q));
+        let rule = self.g.net.update_rule();
+        crate::optimizer::step(&rule, &mut state, &[self.updated(q)], &[grad])[0]
     }
 
     /// The first step of the network's update rule for param `q`, with the

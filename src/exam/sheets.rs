@@ -539,13 +539,19 @@ fn quantity_latex(names: &NetNames<'_>, q: Quantity) -> String {
         ),
         Quantity::Updated(p) => format!("{}^{{+}}", names.latex(Sym::Param(p))),
         Quantity::After(s) => format!("{}^{{+}}", names.latex(s)),
-        Quantity::State(k, p) => {
+        Quantity::State(k, p, t) => {
             let pl = names.latex(Sym::Param(p));
-            match k {
+            let base = match k {
                 crate::check::StateKind::M => format!("m_{{{pl}}}"),
                 crate::check::StateKind::V => format!("v_{{{pl}}}"),
                 crate::check::StateKind::MHat => format!("\\hat{{m}}_{{{pl}}}"),
                 crate::check::StateKind::VHat => format!("\\hat{{v}}_{{{pl}}}"),
+                crate::check::StateKind::Param => pl,
+            };
+            if t == 1 {
+                base
+            } else {
+                format!("{base}^{{({t})}}")
             }
         }
     }

@@ -22,9 +22,10 @@ pub enum Quantity {
     /// A value of the forward pass run again with the updated params
     /// (`E_total+`).
     After(Sym),
-    /// The optimizer's state of a param after the first step (`m_w5`,
-    /// `v_w5`, `m_hat_w5`, `v_hat_w5`).
-    State(StateKind, u32),
+    /// The optimizer's state of a param after step `t` (1 or 2): `m_w5`,
+    /// `v_w5`, `m_hat_w5`, `v_hat_w5`, and after step 2 `m_w5(2)` and the
+    /// param itself, `w5(2)` (after step 1 it is [`Quantity::Updated`]).
+    State(StateKind, u32, u8),
 }
 
 /// Which part of an optimizer's state.
@@ -38,6 +39,8 @@ pub enum StateKind {
     MHat,
     /// v̂ = v/(1 − β₂ᵗ).
     VHat,
+    /// The param itself after the step.
+    Param,
 }
 
 impl StateKind {
@@ -48,6 +51,7 @@ impl StateKind {
             StateKind::V => "v",
             StateKind::MHat => "m_hat",
             StateKind::VHat => "v_hat",
+            StateKind::Param => "",
         }
     }
 
@@ -58,6 +62,7 @@ impl StateKind {
             StateKind::V => s.v,
             StateKind::MHat => s.m_hat,
             StateKind::VHat => s.v_hat,
+            StateKind::Param => Some(s.after),
         }
     }
 }
@@ -72,7 +77,18 @@ impl Quantity {
             }
             Quantity::Updated(p) => format!("{}+", names.plain(Sym::Param(p))),
             Quantity::After(s) => format!("{}+", names.plain(s)),
-            Quantity::State(k, p) => format!("{}_{}", k.prefix(), names.plain(Sym::Param(p))),
+            Quantity::State(k, p, t) => {
+                let p = names.plain(Sym::Param(p));
+                let base = match k {
+                    StateKind::Param => p,
+                    k => format!("{}_{p}", k.prefix()),
+                };
+                if t == 1 {
+                    base
+                } else {
+                    format!("{base}({t})")
+                }
+            }
         }
     }
 }

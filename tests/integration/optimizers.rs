@@ -248,7 +248,7 @@ fn exam_asks_for_the_optimizer_state() {
         ])
         .args([
             "--ask",
-            "m_w5,v_hat_w5",
+            "m_w5,v_hat_w5,w5(2),m_w5(2)",
             "-o",
             dir.join("ex").to_str().unwrap(),
         ])
@@ -269,9 +269,12 @@ fn exam_asks_for_the_optimizer_state() {
             .stdout;
         let v: Value = serde_json::from_str(&json).unwrap();
         let w5 = &v["steps"][0]["params"]["w5"];
+        let w5_2 = &v["steps"][1]["params"]["w5"];
         for (q, want) in [
             ("m_w5", w5["m"].as_f64()),
             ("v_hat_w5", w5["v_hat"].as_f64()),
+            ("w5(2)", w5_2["after"].as_f64()),
+            ("m_w5(2)", w5_2["m"].as_f64()),
         ] {
             let got: f64 = csv
                 .lines()
@@ -291,4 +294,60 @@ fn exam_asks_for_the_optimizer_state() {
         "{questions}"
     );
     assert!(questions.contains("$\\hat{v}_{w_{5}} = {}$"));
+    assert!(questions.contains("$m_{w_{5}}^{(2)} = {}$"), "{questions}");
+}
+
+/// The second step's state and param, as `check` reads them, against
+/// `solve --steps 2`; a value of the first step given for the second is
+/// not right.
+#[test]
+fn check_judges_the_second_step() {
+    let src = network("mazur", "optimizer momentum(0.9)");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("momentum-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("m.nn"), &src).unwrap();
+    let json = Test::new()
+        .args([
+            "solve",
+            dir.join("m.nn").to_str().unwrap(),
+            "--steps",
+            "2",
+            "-f",
+            "json",
+        ])
+        .status(0)
+        .stdout;
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let (s1, s2) = (
+        &v["steps"][0]["params"]["w1"],
+        &v["steps"][1]["params"]["w1"],
+    );
+    let f = |x: &Value| format!("{:.12e}", x.as_f64().unwrap());
+    let answers = format!(
+        "m_w1 = {}\nw1+ = {}\nm_w1(2) = {}\nw1(2) = {}\nw1(2) = {}\n",
+        f(&s1["m"]),
+        f(&s1["after"]),
+        f(&s2["m"]),
+        f(&s2["after"]),
+        f(&s1["after"])
+    );
+    std::fs::write(dir.join("a.txt"), answers).unwrap();
+    let run = Test::new()
+        .args(["check", dir.join("m.nn").to_str().unwrap()])
+        .args([dir.join("a.txt").to_str().unwrap(), "-f", "json"])
+        .run();
+    let r: Value = serde_json::from_str(&run.stdout).unwrap();
+    let ok: Vec<Value> = r["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ok"].clone())
+        .collect();
+    assert_eq!(
+        ok,
+        [true, true, true, true, false].map(Value::Bool).to_vec(),
+        "{}",
+        run.stdout
+    );
 }

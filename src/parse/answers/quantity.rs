@@ -22,7 +22,9 @@ pub fn parse_quantity(net: &Network, text: &str) -> Result<Quantity, Diagnostic>
 /// An optimizer's state after its first step, named as a teacher writes
 /// it: `m_w5`, `v_w5`, `m_hat_w5` (`mhat_w5`, `m̂_w5`), `v_hat_w5`, and for
 /// Adagrad `s_w5`; only when the network's optimizer keeps that state and
-/// the name is not one the network declares.
+/// the name is not one the network declares. After the second step the same
+/// with `(2)` (`m_w5(2)`, `m_w5^{(2)}`), and the param itself `w5(2)`
+/// (or `w5++`).
 pub(crate) fn state_quantity(net: &Network, text: &str) -> Option<Quantity> {
     use crate::model::claim::StateKind;
     use crate::optimizer::Optimizer;
@@ -41,6 +43,21 @@ pub(crate) fn state_quantity(net: &Network, text: &str) -> Option<Quantity> {
         .replace("\\hat", "")
         .replace("m\u{302}", "mhat")
         .replace("v\u{302}", "vhat");
+    // The step: `(2)`, `^(2)` or `++` at the end; the first step without.
+    let (t, step) = match t
+        .strip_suffix("^((2))")
+        .or_else(|| t.strip_suffix("^(2)"))
+        .or_else(|| t.strip_suffix("(2)"))
+        .or_else(|| t.strip_suffix("++"))
+    {
+        Some(base) => (base.to_string(), 2u8),
+        None => (t.clone(), 1u8),
+    };
+    if step == 2 {
+        if let Some(p) = net.params.iter().position(|p| p.name == t) {
+            return Some(Quantity::State(StateKind::Param, p as u32, 2));
+        }
+    }
     let forms: [(&str, StateKind); 9] = [
         ("m_hat_", StateKind::MHat),
         ("mhat_", StateKind::MHat),
@@ -78,7 +95,7 @@ pub(crate) fn state_quantity(net: &Network, text: &str) -> Option<Quantity> {
             .position(|p| p.name == rest || squash(&p.name) == squash(rest))
         {
             if !declared {
-                return Some(Quantity::State(kind, p as u32));
+                return Some(Quantity::State(kind, p as u32, step));
             }
         }
     }
