@@ -5,6 +5,24 @@
 //! Trees mirror what a person writes: `a - b` stays a subtraction and
 //! `-(target_o1 - out_o1)` stays a negated difference, so that derivatives
 //! read as in a textbook.
+//!
+//! # Boxed trees, not an arena
+//!
+//! An arena (egg's `RecExpr`: nodes in one vector, children before their
+//! parents) was measured against these boxed trees on the expressions of a
+//! real derivation, `cargo bench --bench expr`: the 5 840 net inputs and
+//! factors of the dense 50-50-50-10 network (28 310 nodes, 5 610 params),
+//! release build, 2 cores, three runs. Evaluating them all takes 0.08–0.26 ms
+//! boxed and 0.11–0.25 ms in arenas; cloning 0.85–1.6 ms and 0.5–0.6 ms;
+//! freeing 0.37 ms and 0.07 ms; building the arenas from the trees 0.7–1.3
+//! ms. The whole `--full` page of that network takes 135 ms and its JSON
+//! 80 ms: an arena would save about 1 ms of them, under 2 %, and would
+//! mean rewriting the parser, `diff`, the simplifier and both printers,
+//! which walk and build trees by pattern matching (`a - b` by `Bin(Sub, a,
+//! b)`). The trees stay. The large stacks (the main thread's, the render
+//! threads') are for recursion on deep sums — a dense layer's net input is
+//! a sum of one term an input, leaning left — and `parse/limits.rs` bounds
+//! the depth a file can ask for.
 
 use std::fmt::Write as _;
 

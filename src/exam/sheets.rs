@@ -658,15 +658,22 @@ fn neuron_lines(net: &Network, decimals: usize) -> Vec<String> {
             let act = match layer.activation {
                 Activation::Sigmoid => {
                     sigmoid = true;
-                    format!("\\sigma({n})")
+                    crate::model::ACTIVATIONS[0].latex_at(&n, &n, "")
                 }
-                Activation::Tanh => format!("\\tanh({n})"),
-                Activation::Relu => format!("\\max(0, {n})"),
-                Activation::LeakyRelu(a) => {
-                    format!("\\max({} \\cdot {n}, {n})", number::latex(a, 9))
+                Activation::Tanh
+                | Activation::Relu
+                | Activation::LeakyRelu(_)
+                | Activation::Identity
+                | Activation::Softplus => {
+                    let a = match layer.activation {
+                        Activation::LeakyRelu(a) => number::latex(a, 9),
+                        _ => String::new(),
+                    };
+                    layer
+                        .activation
+                        .row()
+                        .map_or_else(String::new, |row| row.latex_at(&n, &n, &a))
                 }
-                Activation::Identity => n.clone(),
-                Activation::Softplus => format!("\\ln(1 + e^{{{n}}})"),
                 Activation::Softmax => {
                     let all: Vec<String> = layer
                         .neurons

@@ -54,18 +54,115 @@ pub enum Activation {
     User(u32),
 }
 
+/// One built-in activation: its name in a network file, its definition in
+/// LaTeX, and its derivative ∂out/∂net as pages write it (derived in
+/// [`crate::diff::activation_derivative`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ActivationRow {
+    /// The name in a network file.
+    pub name: &'static str,
+    /// The activation (`leaky_relu` with its default slope 0.01).
+    pub activation: Activation,
+    /// Its definition in LaTeX: `{x}` the net input, `{xf}` the net input as
+    /// a factor (a negative number bracketed), `{a}` the slope. Softmax's
+    /// sum runs over its layer, which the page writes out.
+    pub latex: &'static str,
+    /// ∂out/∂net as the page writes it.
+    pub derivative: &'static str,
+}
+
+impl ActivationRow {
+    /// The LaTeX of the definition at net input `x` (`xf` as a factor),
+    /// slope `a`.
+    pub fn latex_at(&self, x: &str, xf: &str, a: &str) -> String {
+        self.latex
+            .replace("{xf}", xf)
+            .replace("{x}", x)
+            .replace("{a}", a)
+    }
+}
+
+/// The built-in activations, one row each (`linear` is `identity`).
+pub const ACTIVATIONS: [ActivationRow; 8] = [
+    ActivationRow {
+        name: "sigmoid",
+        activation: Activation::Sigmoid,
+        latex: "\\sigma({x})",
+        derivative: "out·(1 − out)",
+    },
+    ActivationRow {
+        name: "tanh",
+        activation: Activation::Tanh,
+        latex: "\\tanh({x})",
+        derivative: "1 − out²",
+    },
+    ActivationRow {
+        name: "relu",
+        activation: Activation::Relu,
+        latex: "\\max(0, {x})",
+        derivative: "step(net)",
+    },
+    ActivationRow {
+        name: "leaky_relu",
+        activation: Activation::LeakyRelu(0.01),
+        latex: "\\max({a} \\cdot {xf}, {x})",
+        derivative: "step(net, a)",
+    },
+    ActivationRow {
+        name: "identity",
+        activation: Activation::Identity,
+        latex: "{x}",
+        derivative: "1",
+    },
+    ActivationRow {
+        name: "linear",
+        activation: Activation::Identity,
+        latex: "{x}",
+        derivative: "1",
+    },
+    ActivationRow {
+        name: "softplus",
+        activation: Activation::Softplus,
+        latex: "\\ln(1 + e^{{x}})",
+        derivative: "sigmoid(net)",
+    },
+    ActivationRow {
+        name: "softmax",
+        activation: Activation::Softmax,
+        latex: "\\frac{e^{{x}}}{\\sum_k e^{net_k}}",
+        derivative: "out_j(1 − out_j), −out_j·out_k",
+    },
+];
+
 impl Activation {
     /// The names of the built-in activations.
     pub const BUILTIN_NAMES: [&'static str; 8] = [
-        "sigmoid",
-        "tanh",
-        "relu",
-        "leaky_relu",
-        "identity",
-        "linear",
-        "softplus",
-        "softmax",
+        ACTIVATIONS[0].name,
+        ACTIVATIONS[1].name,
+        ACTIVATIONS[2].name,
+        ACTIVATIONS[3].name,
+        ACTIVATIONS[4].name,
+        ACTIVATIONS[5].name,
+        ACTIVATIONS[6].name,
+        ACTIVATIONS[7].name,
     ];
+
+    /// The built-in activation called `name`, `leaky_relu` with `slope`
+    /// (0.01 when `None`).
+    pub fn from_name(name: &str, slope: Option<f64>) -> Option<Activation> {
+        let row = ACTIVATIONS.iter().find(|r| r.name == name)?;
+        Some(match row.activation {
+            Activation::LeakyRelu(default) => Activation::LeakyRelu(slope.unwrap_or(default)),
+            a => a,
+        })
+    }
+
+    /// Its row of [`ACTIVATIONS`]; `None` for a user function.
+    pub fn row(self) -> Option<&'static ActivationRow> {
+        ACTIVATIONS
+            .iter()
+            .find(|r| std::mem::discriminant(&r.activation) == std::mem::discriminant(&self))
+    }
 }
 
 /// A layer of neurons.
@@ -111,20 +208,91 @@ pub enum Loss {
     Custom(Expr),
 }
 
+/// One built-in loss: its name in a network file, E_total in LaTeX, and
+/// ∂E_k/∂out_k as pages write it (derived from [`crate::diff::loss_expr`]).
+#[derive(Debug, Clone)]
+pub struct LossRow {
+    /// The name in a network file.
+    pub name: &'static str,
+    /// The loss.
+    pub loss: Loss,
+    /// E_total in LaTeX: `{e}` E_total, `{t}` target_k, `{o}` out_k.
+    pub latex: &'static str,
+    /// ∂E_k/∂out_k as the page writes it.
+    pub derivative: &'static str,
+}
+
+impl LossRow {
+    /// The LaTeX of E_total, with `e`, `t` and `o` for E_total, the target
+    /// and the output.
+    pub fn latex_with(&self, e: &str, t: &str, o: &str) -> String {
+        self.latex
+            .replace("{e}", e)
+            .replace("{t}", t)
+            .replace("{o}", o)
+    }
+}
+
+/// The built-in losses, one row each.
+pub const LOSSES: [LossRow; 5] = [
+    LossRow {
+        name: "mse",
+        loss: Loss::Mse,
+        latex: "{e} = \\sum_k \\frac{1}{2}({t} - {o})^{2}",
+        derivative: "−(target − out)",
+    },
+    LossRow {
+        name: "mse_mean",
+        loss: Loss::MseMean,
+        latex: "{e} = \\frac{1}{n} \\sum_k ({t} - {o})^{2}",
+        derivative: "−(2/n)(target − out)",
+    },
+    LossRow {
+        name: "sse",
+        loss: Loss::Sse,
+        latex: "{e} = \\sum_k ({t} - {o})^{2}",
+        derivative: "−2(target − out)",
+    },
+    LossRow {
+        name: "bce",
+        loss: Loss::Bce,
+        latex: "{e} = -\\sum_k \\left({t} \\ln {o} + (1 - {t}) \\ln(1 - {o})\\right)",
+        derivative: "−(target/out − (1 − target)/(1 − out))",
+    },
+    LossRow {
+        name: "ce",
+        loss: Loss::Ce,
+        latex: "{e} = -\\sum_k {t} \\ln {o}",
+        derivative: "−target/out",
+    },
+];
+
 impl Loss {
     /// The names of the built-in losses.
-    pub const BUILTIN_NAMES: [&'static str; 5] = ["mse", "mse_mean", "sse", "bce", "ce"];
+    pub const BUILTIN_NAMES: [&'static str; 5] = [
+        LOSSES[0].name,
+        LOSSES[1].name,
+        LOSSES[2].name,
+        LOSSES[3].name,
+        LOSSES[4].name,
+    ];
+
+    /// The built-in loss called `name`.
+    pub fn from_name(name: &str) -> Option<Loss> {
+        LOSSES
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.loss.clone())
+    }
+
+    /// Its row of [`LOSSES`]; `None` for a custom loss.
+    pub fn row(&self) -> Option<&'static LossRow> {
+        LOSSES.iter().find(|r| r.loss == *self)
+    }
 
     /// The keyword of this loss (`custom` for `loss E = …`).
     pub fn keyword(&self) -> &'static str {
-        match self {
-            Loss::Mse => "mse",
-            Loss::MseMean => "mse_mean",
-            Loss::Sse => "sse",
-            Loss::Bce => "bce",
-            Loss::Ce => "ce",
-            Loss::Custom(_) => "custom",
-        }
+        self.row().map_or("custom", |r| r.name)
     }
 }
 
@@ -240,5 +408,40 @@ impl Network {
     /// Whether neuron `n` is in the last layer.
     pub fn is_output(&self, n: u32) -> bool {
         self.outputs().contains(&n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_activation_and_loss_is_found_by_its_name() {
+        for row in &ACTIVATIONS {
+            let a = Activation::from_name(row.name, None).expect("a built-in");
+            assert_eq!(a, row.activation);
+            // `linear` is `identity`, whose row comes first.
+            let found = a.row().expect("a row");
+            assert!(found.name == row.name || (row.name, found.name) == ("linear", "identity"));
+        }
+        assert_eq!(
+            Activation::from_name("leaky_relu", Some(0.2)),
+            Some(Activation::LeakyRelu(0.2))
+        );
+        assert_eq!(Activation::from_name("sigmod", None), None);
+        for row in &LOSSES {
+            assert_eq!(
+                Loss::from_name(row.name).expect("a built-in").keyword(),
+                row.name
+            );
+        }
+        assert_eq!(
+            Loss::Custom(crate::expr::Expr::Num(1.0)).keyword(),
+            "custom"
+        );
+        assert_eq!(
+            ACTIVATIONS[3].latex_at("x", "(-1)", "0.2"),
+            "\\max(0.2 \\cdot (-1), x)"
+        );
     }
 }

@@ -19,5 +19,6 @@ mod netgen;
 mod optimizers;
 mod pages;
 mod robustness;
+mod rules;
 mod support;
 mod train;

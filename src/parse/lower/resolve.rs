@@ -254,13 +254,9 @@ impl Lowerer<'_> {
                 _ => {
                     let name = body.as_str();
                     let bspan = Span::of(body.as_span());
-                    self.net.loss = match name {
-                        "mse" => Loss::Mse,
-                        "mse_mean" => Loss::MseMean,
-                        "sse" => Loss::Sse,
-                        "bce" => Loss::Bce,
-                        "ce" => Loss::Ce,
-                        _ => {
+                    self.net.loss = match Loss::from_name(name) {
+                        Some(builtin) => builtin,
+                        None => {
                             let mut d = Diagnostic::new(bspan, format!("unknown loss `{name}`"));
                             if let Some(s) = closest(name, Loss::BUILTIN_NAMES.into_iter()) {
                                 d.message.push_str(&format!("; did you mean `{s}`?"));
@@ -382,15 +378,9 @@ impl Lowerer<'_> {
                 );
             }
         }
-        match n {
-            "sigmoid" => Activation::Sigmoid,
-            "tanh" => Activation::Tanh,
-            "relu" => Activation::Relu,
-            "leaky_relu" => Activation::LeakyRelu(slope.unwrap_or(0.01)),
-            "identity" | "linear" => Activation::Identity,
-            "softplus" => Activation::Softplus,
-            "softmax" => Activation::Softmax,
-            _ => match self.decls.get(n).map(|d| d.kind) {
+        match Activation::from_name(n, slope) {
+            Some(builtin) => builtin,
+            None => match self.decls.get(n).map(|d| d.kind) {
                 Some(Kind::Function(f)) => {
                     let argc = self.net.functions[f as usize].args.len();
                     if argc != 1 {

@@ -122,17 +122,20 @@ fn out_lines(ctx: &Ctx<'_, '_>, act: Activation, x: u32) -> Vec<String> {
             let (s0, s1) = ctx.with_printer(|p| (p.symbolic(&e), p.substituted(&e)));
             vec![vec![s0], vec![s1], vec![ctx.num(out)]]
         }
-        Activation::Relu => vec![
-            vec![format!("\\max(0, {})", ctx.latex(Sym::Net(x)))],
-            vec![format!("\\max(0, {net_v})")],
-            vec![ctx.num(out)],
-        ],
-        Activation::LeakyRelu(a) => {
+        Activation::Relu | Activation::LeakyRelu(_) => {
+            // max(0, net), max(a·net, net): the definitions of the table.
             let net_l = ctx.latex(Sym::Net(x));
-            let a = ctx.num(a);
+            let a = match act {
+                Activation::LeakyRelu(a) => ctx.num(a),
+                _ => String::new(),
+            };
+            let def = |x: &str, xf: &str| {
+                act.row()
+                    .map_or_else(String::new, |r| r.latex_at(x, xf, &a))
+            };
             vec![
-                vec![format!("\\max({a} \\cdot {net_l}, {net_l})")],
-                vec![format!("\\max({a} \\cdot {}, {net_v})", paren_neg(&net_v))],
+                vec![def(&net_l, &net_l)],
+                vec![def(&net_v, &paren_neg(&net_v))],
                 vec![ctx.num(out)],
             ]
         }

@@ -196,15 +196,11 @@ pub(super) fn combined(ctx: &Ctx<'_, '_>) -> Vec<String> {
 }
 
 pub(super) fn activation_text(a: Activation, sol: &Solution<'_>) -> String {
-    match a {
-        Activation::Sigmoid => "sigmoid".into(),
-        Activation::Tanh => "tanh".into(),
-        Activation::Relu => "relu".into(),
-        Activation::LeakyRelu(s) => format!("leaky_relu({})", number::format(s, 9)),
-        Activation::Identity => "identity".into(),
-        Activation::Softplus => "softplus".into(),
-        Activation::Softmax => "softmax".into(),
-        Activation::User(f) => sol.net.functions[f as usize].name.clone(),
+    match (a, a.row()) {
+        (Activation::LeakyRelu(s), Some(row)) => format!("{}({})", row.name, number::format(s, 9)),
+        (_, Some(row)) => row.name.to_string(),
+        (Activation::User(f), None) => sol.net.functions[f as usize].name.clone(),
+        (_, None) => String::new(),
     }
 }
 
@@ -215,13 +211,6 @@ fn loss_latex(ctx: &Ctx<'_, '_>) -> String {
     let o = format!("{o}_{{k}}");
     let e = "E_{total}";
     match &net.loss {
-        Loss::Mse => format!("{e} = \\sum_k \\frac{{1}}{{2}}({t} - {o})^{{2}}"),
-        Loss::MseMean => format!("{e} = \\frac{{1}}{{n}} \\sum_k ({t} - {o})^{{2}}"),
-        Loss::Sse => format!("{e} = \\sum_k ({t} - {o})^{{2}}"),
-        Loss::Bce => {
-            format!("{e} = -\\sum_k \\left({t} \\ln {o} + (1 - {t}) \\ln(1 - {o})\\right)")
-        }
-        Loss::Ce => format!("{e} = -\\sum_k {t} \\ln {o}"),
         Loss::Custom(expr) => {
             struct K<'a>(&'a NetNames<'a>, &'a str);
             impl Names for K<'_> {
@@ -248,5 +237,8 @@ fn loss_latex(ctx: &Ctx<'_, '_>) -> String {
             };
             format!("{e} = \\sum_k E_k, \\quad E_k = {}", p.symbolic(expr))
         }
+        builtin => builtin
+            .row()
+            .map_or_else(String::new, |row| row.latex_with(e, t, &o)),
     }
 }

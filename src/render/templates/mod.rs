@@ -544,7 +544,7 @@ fn recursion(t: &Template) -> Option<String> {
 }
 
 /// Compiles `partials` on two threads (compiling is most of the cost of a
-/// small page): the largest on its own, the others here.
+/// small page), split into two halves of about the same length.
 fn compile_all(
     partials: &[(&'static str, &'static str)],
 ) -> Vec<(&'static str, Result<Template, handlebars::TemplateError>)> {
@@ -554,21 +554,27 @@ fn compile_all(
             Template::compile_with_name(text, (*name).to_string()),
         )
     };
-    let Some(largest) = (0..partials.len()).max_by_key(|&i| partials[i].1.len()) else {
-        return Vec::new();
-    };
+    let mut by_length: Vec<_> = partials.to_vec();
+    by_length.sort_by_key(|(_, text)| std::cmp::Reverse(text.len()));
+    let (mut there, mut here) = (Vec::new(), Vec::new());
+    let (mut there_len, mut here_len) = (0, 0);
+    for p in by_length {
+        if there_len <= here_len {
+            there_len += p.1.len();
+            there.push(p);
+        } else {
+            here_len += p.1.len();
+            here.push(p);
+        }
+    }
     std::thread::scope(|scope| {
-        let alone = std::thread::Builder::new()
-            .spawn_scoped(scope, || compile(&partials[largest]))
+        let thread = std::thread::Builder::new()
+            .spawn_scoped(scope, || there.iter().map(compile).collect::<Vec<_>>())
             .ok();
-        let mut out: Vec<_> = partials
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != largest || alone.is_none())
-            .map(|(_, p)| compile(p))
-            .collect();
-        if let Some(h) = alone {
-            out.push(h.join().unwrap_or_else(|_| compile(&partials[largest])));
+        let mut out: Vec<_> = here.iter().map(compile).collect();
+        match thread.and_then(|t| t.join().ok()) {
+            Some(done) => out.extend(done),
+            None => out.extend(there.iter().map(compile)),
         }
         out
     })
