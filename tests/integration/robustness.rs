@@ -30,13 +30,14 @@ fn solve(src: &str) -> Result<String, String> {
     Ok(chainrule::render::json::render(&sol))
 }
 
-/// `solve`, which must also be quick.
+/// `solve`, which must end: a hang guard, not a speed goal (a loaded
+/// machine is slow; the speed figures are in the benches).
 fn solve_in_time(src: &str) -> Result<String, String> {
     let start = Instant::now();
     let r = solve(src);
     let took = start.elapsed();
     assert!(
-        took < Duration::from_secs(10),
+        took < Duration::from_secs(30),
         "took {took:?} on {} bytes",
         src.len()
     );
