@@ -260,7 +260,9 @@ pub(crate) fn write(
     let mut csv = String::from("variant,quantity,value,key,tolerance\n");
     let mut loss_latex = String::new();
     let mut function_lines = Vec::new();
-    for (k, v) in variants.iter().enumerate() {
+    // Each variant's key and picture, on all cores, a batch at a time so
+    // that progress is reported as the batches are done.
+    let one = |k: usize, v: &Variant| -> anyhow::Result<Written> {
         let sol = Solution::new(&v.net, DeriveOptions::default(), Default::default())
             .map_err(|e| anyhow!("variant {}: {e} (this is a bug in chainrule)", v.label))?;
         let values = asked_values(&sol, ctx.asked);
@@ -290,9 +292,10 @@ pub(crate) fn write(
                 }
             })
             .collect();
+        let mut csv_rows = String::new();
         for a in &answers {
             // Display of f64 is the shortest text that reads back the same.
-            csv.push_str(&format!(
+            csv_rows.push_str(&format!(
                 "{},{},{},{},{}\n",
                 v.number, a.quantity, a.raw, a.value, a.tolerance
             ));
@@ -307,7 +310,7 @@ pub(crate) fn write(
         );
         prefix_anchors(&mut md, &anchor);
         let md_text = templates::render(&hb_md, &mut md, "solution.md.hbs")?;
-        solutions_md.push(demote_markdown(&md_text));
+        let md_solution = demote_markdown(&md_text);
         let mut tex = page::build(
             &sol,
             &page_opts,
@@ -317,16 +320,17 @@ pub(crate) fn write(
         );
         prefix_anchors(&mut tex, &anchor);
         let tex_text = templates::render(&hb_tex, &mut tex, "solution.tex.hbs")?;
-        solutions_tex.push(demote_latex(&tex_text));
-        if k == 0 {
-            loss_latex = tex.network.loss_latex.clone();
-            function_lines = tex
-                .network
-                .functions
-                .iter()
-                .map(|f| f.latex.replacen(" = ", " &= ", 1))
-                .collect();
-        }
+        let tex_solution = demote_latex(&tex_text);
+        let first = (k == 0).then(|| {
+            (
+                tex.network.loss_latex.clone(),
+                tex.network
+                    .functions
+                    .iter()
+                    .map(|f| f.latex.replacen(" = ", " &= ", 1))
+                    .collect::<Vec<_>>(),
+            )
+        });
         let svg = crate::render::svg::given(&v.net);
         let size = |attr: &str| {
             let at = svg
@@ -334,7 +338,7 @@ pub(crate) fn write(
                 .map_or(0, |i| i + attr.len() + 3);
             svg[at..].split('"').next().unwrap_or("").to_string()
         };
-        views.push(VariantView {
+        let view = VariantView {
             number: v.number,
             label: v.label.clone(),
             file: format!("variants/{}.nn", v.label),
@@ -345,8 +349,38 @@ pub(crate) fn write(
             picture_width: size("width"),
             picture_height: size("height"),
             picture_base64: base64::engine::general_purpose::STANDARD.encode(svg.as_bytes()),
-        });
-        progress(k + 1, variants.len());
+        };
+        Ok(Written {
+            csv_rows,
+            md: md_solution,
+            tex: tex_solution,
+            view,
+            first,
+        })
+    };
+    let indexed: Vec<(usize, &Variant)> = variants.iter().enumerate().collect();
+    for batch in indexed.chunks(128) {
+        let (parts, ()) = crate::render::parallel::chunks(
+            batch,
+            |group| group.iter().map(|&(k, v)| one(k, v)).collect::<Vec<_>>(),
+            || (),
+        );
+        for part in parts {
+            let part =
+                part.ok_or_else(|| anyhow!("an exam thread failed (this is a bug in chainrule)"))?;
+            for written in part {
+                let written = written?;
+                csv.push_str(&written.csv_rows);
+                solutions_md.push(written.md);
+                solutions_tex.push(written.tex);
+                if let Some((loss, functions)) = written.first {
+                    loss_latex = loss;
+                    function_lines = functions;
+                }
+                views.push(written.view);
+                progress(views.len(), variants.len());
+            }
+        }
     }
 
     let mut equations = neuron_lines(ctx.net, decimals);
@@ -790,6 +824,16 @@ fn escape_xml(s: &str) -> String {
         }
     }
     out
+}
+
+/// What one variant adds to the files: its CSV rows, its worked solutions,
+/// its view, and for the first, the loss and functions in LaTeX.
+struct Written {
+    csv_rows: String,
+    md: String,
+    tex: String,
+    view: VariantView,
+    first: Option<(String, Vec<String>)>,
 }
 
 #[cfg(test)]

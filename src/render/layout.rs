@@ -316,9 +316,12 @@ impl Wanted {
     }
 }
 
-/// Lays out the drawing of `net` showing `content`.
-pub fn layout(net: &Network, content: &Content<'_>) -> Layout {
-    let names = NetNames::new(net, Default::default());
+/// The nodes of the inputs and the neurons, unplaced, by column (the
+/// inputs, then each layer), and the node of each input and neuron output.
+fn neuron_nodes(
+    net: &Network,
+    content: &Content<'_>,
+) -> (Vec<Node>, Vec<Vec<usize>>, HashMap<Sym, usize>) {
     let mut nodes: Vec<Node> = Vec::new();
     let mut columns: Vec<Vec<usize>> = Vec::new();
     let mut node_of: HashMap<Sym, usize> = HashMap::new();
@@ -360,6 +363,13 @@ pub fn layout(net: &Network, content: &Content<'_>) -> Layout {
         }
         columns.push(col);
     }
+    (nodes, columns, node_of)
+}
+
+/// Lays out the drawing of `net` showing `content`.
+pub fn layout(net: &Network, content: &Content<'_>) -> Layout {
+    let names = NetNames::new(net, Default::default());
+    let (mut nodes, mut columns, node_of) = neuron_nodes(net, content);
 
     // Edges and their labels; a bias node per layer.
     let topology = Topology::of(net);

@@ -7,7 +7,7 @@ pub mod json;
 pub mod latex;
 pub mod layout;
 pub mod page;
-mod parallel;
+pub(crate) mod parallel;
 pub mod picture;
 pub mod plot;
 pub mod svg;

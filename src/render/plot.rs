@@ -87,16 +87,7 @@ pub fn loss_curves(
     let stride = n.div_ceil(1500).max(1);
     let lines: Vec<Vec<(f64, f64)>> = curves
         .iter()
-        .map(|(_, curve)| {
-            let len = curve.len();
-            curve
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| i % stride == 0 || *i + 1 == len)
-                .map(|(i, v)| (i as f64, *v))
-                .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
-                .collect()
-        })
+        .map(|(_, curve)| sampled(curve, stride, log))
         .collect();
     let (mut lo, mut hi) = lines
         .iter()
@@ -111,30 +102,7 @@ pub fn loss_curves(
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let x_of = |s: f64| LEFT + pw * s / steps;
-    let (y_of, y_ticks): (Scale, Vec<(f64, String)>) = if log {
-        let (a, b) = (
-            lo.log10().floor(),
-            hi.log10().ceil().max(lo.log10().floor() + 1.0),
-        );
-        let y = move |v: f64| TOP + ph * (b - v.log10()) / (b - a);
-        let ticks = (a as i32..=b as i32)
-            .map(|k| (10f64.powi(k), power_label(k)))
-            .collect();
-        (Box::new(y), ticks)
-    } else {
-        let lo = lo.min(0.0);
-        let hi = if hi > lo { hi } else { lo + 1.0 };
-        let ticks = nice_ticks(lo, hi, 6);
-        let (a, b) = (
-            ticks.first().copied().unwrap_or(lo).min(lo),
-            ticks.last().copied().unwrap_or(hi).max(hi),
-        );
-        let y = move |v: f64| TOP + ph * (b - v) / (b - a);
-        (
-            Box::new(y),
-            ticks.into_iter().map(|t| (t, tick_label(t))).collect(),
-        )
-    };
+    let (y_of, y_ticks) = y_scale(lo, hi, log, ph);
     // Several curves: their legend below the plot, two to a row.
     let legend_rows = if curves.len() > 1 {
         curves.len().div_ceil(2)
@@ -159,49 +127,8 @@ pub fn loss_curves(
         s,
         "<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{height}\" fill=\"#fff\"/>"
     );
-    // Grid and y ticks.
-    for (v, label) in &y_ticks {
-        let y = y_of(*v);
-        if !(TOP - 0.5..=TOP + ph + 0.5).contains(&y) {
-            continue;
-        }
-        let _ = write!(
-            s,
-            "<line class=\"grid\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/>",
-            LEFT + pw
-        );
-        let _ = write!(
-            s,
-            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
-            LEFT - 8.0,
-            y + 4.5
-        );
-    }
-    if log {
-        // Minor ticks at 2…9 × 10^k.
-        for (v, _) in &y_ticks {
-            for m in 2..10 {
-                let y = y_of(v * m as f64);
-                if (TOP..=TOP + ph).contains(&y) {
-                    let _ = write!(s, "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke-width=\"0.8\"/>", LEFT + 4.0);
-                }
-            }
-        }
-    }
-    for v in nice_ticks(0.0, steps, 8) {
-        let x = x_of(v);
-        let _ = write!(
-            s,
-            "<line class=\"grid\" x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
-            TOP + ph
-        );
-        let _ = write!(
-            s,
-            "<text class=\"tick\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            TOP + ph + 20.0,
-            tick_label(v)
-        );
-    }
+    y_grid(&mut s, &y_ticks, &y_of, log, (pw, ph));
+    x_grid(&mut s, steps, &x_of, ph);
     let _ = write!(
         s,
         "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{:.1}\"/>",
@@ -238,23 +165,7 @@ pub fn loss_curves(
     }
     // The legend, under the axis label.
     if curves.len() > 1 {
-        for (k, (label, _)) in curves.iter().enumerate() {
-            let (colour, dash) = CURVES[k % CURVES.len()];
-            let x = LEFT + if k % 2 == 0 { 0.0 } else { pw / 2.0 };
-            let y = H + 4.0 + 22.0 * (k / 2) as f64;
-            let _ = write!(
-                s,
-                "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\"/>",
-                x + 34.0
-            );
-            let _ = write!(
-                s,
-                "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                x + 42.0,
-                y + 4.5,
-                xml(label)
-            );
-        }
+        legend(&mut s, curves, pw);
     }
     // Title and axis labels.
     let _ = write!(
@@ -278,6 +189,127 @@ pub fn loss_curves(
     );
     s.push_str("</svg>");
     s
+}
+
+/// The grid lines and ticks of the y axis (with minor ticks on a log
+/// scale), on a plot `pw` × `ph`.
+fn y_grid(
+    s: &mut String,
+    y_ticks: &[(f64, String)],
+    y_of: &Scale,
+    log: bool,
+    (pw, ph): (f64, f64),
+) {
+    for (v, label) in y_ticks {
+        let y = y_of(*v);
+        if !(TOP - 0.5..=TOP + ph + 0.5).contains(&y) {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "<line class=\"grid\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/>",
+            LEFT + pw
+        );
+        let _ = write!(
+            s,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
+            LEFT - 8.0,
+            y + 4.5
+        );
+    }
+    if log {
+        // Minor ticks at 2…9 × 10^k.
+        for (v, _) in y_ticks {
+            for m in 2..10 {
+                let y = y_of(v * m as f64);
+                if (TOP..=TOP + ph).contains(&y) {
+                    let _ = write!(s, "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke-width=\"0.8\"/>", LEFT + 4.0);
+                }
+            }
+        }
+    }
+}
+
+/// The grid lines and ticks of the x axis (the steps).
+fn x_grid(s: &mut String, steps: f64, x_of: &dyn Fn(f64) -> f64, ph: f64) {
+    for v in nice_ticks(0.0, steps, 8) {
+        let x = x_of(v);
+        let _ = write!(
+            s,
+            "<line class=\"grid\" x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
+            TOP + ph
+        );
+        let _ = write!(
+            s,
+            "<text class=\"tick\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            TOP + ph + 20.0,
+            tick_label(v)
+        );
+    }
+}
+
+/// The points of `curve` drawn: every `stride`-th step and the last, those
+/// with a finite value (and positive, on a log scale).
+fn sampled(curve: &[f64], stride: usize, log: bool) -> Vec<(f64, f64)> {
+    let len = curve.len();
+    curve
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % stride == 0 || *i + 1 == len)
+        .map(|(i, v)| (i as f64, *v))
+        .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
+        .collect()
+}
+
+/// The y of a value between `lo` and `hi` on a plot `ph` high, and the
+/// ticks with their labels: powers of ten on a log scale, else round
+/// numbers from 0.
+fn y_scale(lo: f64, hi: f64, log: bool, ph: f64) -> (Scale, Vec<(f64, String)>) {
+    if log {
+        let (a, b) = (
+            lo.log10().floor(),
+            hi.log10().ceil().max(lo.log10().floor() + 1.0),
+        );
+        let y = move |v: f64| TOP + ph * (b - v.log10()) / (b - a);
+        let ticks = (a as i32..=b as i32)
+            .map(|k| (10f64.powi(k), power_label(k)))
+            .collect();
+        (Box::new(y), ticks)
+    } else {
+        let lo = lo.min(0.0);
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        let ticks = nice_ticks(lo, hi, 6);
+        let (a, b) = (
+            ticks.first().copied().unwrap_or(lo).min(lo),
+            ticks.last().copied().unwrap_or(hi).max(hi),
+        );
+        let y = move |v: f64| TOP + ph * (b - v) / (b - a);
+        (
+            Box::new(y),
+            ticks.into_iter().map(|t| (t, tick_label(t))).collect(),
+        )
+    }
+}
+
+/// The legend of several curves: each one's line and label, two to a row.
+fn legend(s: &mut String, curves: &[(&str, &[f64])], pw: f64) {
+    for (k, (label, _)) in curves.iter().enumerate() {
+        let (colour, dash) = CURVES[k % CURVES.len()];
+        let x = LEFT + if k % 2 == 0 { 0.0 } else { pw / 2.0 };
+        let y = H + 4.0 + 22.0 * (k / 2) as f64;
+        let _ = write!(
+            s,
+            "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\"/>",
+            x + 34.0
+        );
+        let _ = write!(
+            s,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            x + 42.0,
+            y + 4.5,
+            xml(label)
+        );
+    }
 }
 
 #[cfg(test)]
