@@ -77,11 +77,6 @@ impl Diagnostics {
             items,
         }
     }
-
-    /// The 1-based line and column (in characters) of byte `offset`.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.source, offset)
-    }
 }
 
 /// The 1-based line and column (in characters) of byte `offset` of `source`.
