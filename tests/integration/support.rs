@@ -8,6 +8,8 @@ pub struct Run {
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
+    /// Whether the run was killed for outliving its time limit (a hang).
+    pub hung: bool,
 }
 
 /// A run of `chainrule` with arguments and optional standard input.
@@ -16,7 +18,12 @@ pub struct Test {
     args: Vec<String>,
     stdin: Option<String>,
     dir: Option<std::path::PathBuf>,
+    limit: Option<std::time::Duration>,
 }
+
+/// How long a run may take before it is killed as hung when no
+/// [`Test::hang_limit`] is given: far past any run of the suite.
+const DEFAULT_HANG_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Test {
     pub fn new() -> Test {
@@ -31,6 +38,15 @@ impl Test {
 
     pub fn stdin(mut self, s: &str) -> Test {
         self.stdin = Some(s.to_string());
+        self
+    }
+
+    /// Kills the run after `limit` and marks it [`Run::hung`]: a guard
+    /// against a hang, set about ten times what the run usually takes, never
+    /// a speed goal (speed is measured in the benches).
+    #[allow(dead_code)]
+    pub fn hang_limit(mut self, limit: std::time::Duration) -> Test {
+        self.limit = Some(limit);
         self
     }
 
@@ -52,6 +68,24 @@ impl Test {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("chainrule runs");
+        // The watchdog kills the child if it outlives its limit.
+        let pid = child.id() as libc::pid_t;
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let hung = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watchdog = {
+            let hung = hung.clone();
+            let limit = self.limit.unwrap_or(DEFAULT_HANG_LIMIT);
+            std::thread::spawn(move || {
+                if finished.recv_timeout(limit).is_err() {
+                    hung.store(true, std::sync::atomic::Ordering::SeqCst);
+                    // SAFETY: kill(2) on the child's pid; the child is not
+                    // reaped before this thread is told it finished.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                }
+            })
+        };
         if let Some(input) = &self.stdin {
             // A run that does not read its standard input may end before
             // all of it is written: a closed pipe is not a failure.
@@ -67,10 +101,13 @@ impl Test {
             drop(child.stdin.take());
         }
         let out = child.wait_with_output().expect("chainrule finishes");
+        let _ = done.send(());
+        let _ = watchdog.join();
         Run {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            hung: hung.load(std::sync::atomic::Ordering::SeqCst),
         }
     }
 
