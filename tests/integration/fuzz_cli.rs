@@ -214,7 +214,14 @@ fn pathological_inputs_end_with_a_place_or_a_quantity() {
 #[test]
 fn the_hang_guard_kills_a_run_past_its_limit() {
     let run = Test::new()
-        .args(["train", "examples/xor.nn", "--steps", "10000000", "-f", "csv"])
+        .args([
+            "train",
+            "examples/xor.nn",
+            "--steps",
+            "10000000",
+            "-f",
+            "csv",
+        ])
         .hang_limit(Duration::from_millis(200))
         .run();
     assert!(run.hung && run.status == -1, "status {}", run.status);
