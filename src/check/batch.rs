@@ -7,8 +7,8 @@
 use super::graph::{Graph, Variant};
 use super::point::Point;
 use super::{
-    arithmetic_slip, judge_claims, matcher_of, not_updated_words, sample_network, words, Claim,
-    Given, Mistake, Options, Quantity, Verdict,
+    arithmetic_slip, judge_claims, matcher_of, not_updated_words, words, Claim, Given, Mistake,
+    Options, Quantity, Verdict,
 };
 use crate::expr::{Names, Sym};
 use crate::model::{Batch, Network};
@@ -43,7 +43,7 @@ enum Place {
 /// One verdict a claim, in the order of `claims`.
 pub(super) fn judge(net: &Network, claims: &[&Claim], opts: &Options) -> Vec<Verdict> {
     let rows = net.data.as_ref().map_or(0, |d| d.rows.len());
-    let nets: Vec<Network> = (0..rows).map(|k| sample_network(net, k)).collect();
+    let nets: Vec<Network> = (0..rows).map(|k| net.one_sample(k)).collect();
     let places: Vec<Place> = claims
         .iter()
         .map(|c| match c.sample {

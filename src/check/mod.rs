@@ -181,23 +181,6 @@ impl Report {
     }
 }
 
-/// The network of sample `k` (from 0) of a `data` block: its inputs and
-/// targets set, no `data` block.
-pub fn sample_network(net: &Network, k: usize) -> Network {
-    let mut one = net.clone();
-    if let Some(data) = one.data.take() {
-        if let Some((xs, ts)) = data.rows.get(k) {
-            for (&i, v) in data.inputs.iter().zip(xs) {
-                one.inputs[i as usize].value = *v;
-            }
-            for (&o, v) in data.outputs.iter().zip(ts) {
-                one.targets[o as usize] = Some(*v);
-            }
-        }
-    }
-    one
-}
-
 /// Judges the claims of `answers` about `net`. A line that cannot be read
 /// (and a partial taken the wrong way round, ∂w5/∂E_total) has a verdict
 /// with `ok: None`. With a `data` block, claims are judged as the module

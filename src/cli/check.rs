@@ -65,7 +65,7 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
                 )));
             }
             // A hand calculation of one sample: that sample's network.
-            net = check::sample_network(&net, k - 1);
+            net = net.one_sample(k - 1);
         }
         (None, Some(_)) => {
             return Err(Failure::Input(format!(
