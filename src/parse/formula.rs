@@ -178,6 +178,27 @@ const NUMBER_FUNCS: [&str; 9] = [
     "sigmoid", "exp", "ln", "log", "tanh", "sqrt", "relu", "abs", "σ",
 ];
 
+/// Where the number literal starting at `chars[i]` ends: digits and points,
+/// then an exponent (`e-4`, `E+2`) when digits follow it.
+pub(crate) fn number_end(chars: &[char], mut i: usize) -> usize {
+    while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+        i += 1;
+    }
+    if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+        let mut j = i + 1;
+        if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
+            j += 1;
+        }
+        if j < chars.len() && chars[j].is_ascii_digit() {
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+            return j;
+        }
+    }
+    i
+}
+
 /// Tokens of a numbers-only text; `None` when it names anything but `e`,
 /// `π` and the functions of [`NUMBER_FUNCS`].
 fn tokenize(text: &str) -> Option<Vec<Tok>> {
@@ -192,21 +213,7 @@ fn tokenize(text: &str) -> Option<Vec<Tok>> {
             || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
         {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
-                let mut j = i + 1;
-                if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j].is_ascii_digit() {
-                    while j < chars.len() && chars[j].is_ascii_digit() {
-                        j += 1;
-                    }
-                    i = j;
-                }
-            }
+            i = number_end(&chars, i);
             out.push(Tok::Num(chars[start..i].iter().collect()));
         } else if c.is_alphabetic() || c == '_' {
             let start = i;

@@ -12,7 +12,7 @@
 //! looks like a claim but cannot be read is reported on its own, and every
 //! other line is still read.
 
-use super::formula::{eval_numbers, parse_lenient_formula, quantity_names, Lexicon};
+use super::formula::{eval_numbers, number_end, parse_lenient_formula, quantity_names, Lexicon};
 use super::lower::closest;
 use pest::iterators::Pair;
 

@@ -89,21 +89,7 @@ pub(super) fn formula_tokens(s: &str) -> Vec<FTok> {
             || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
         {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
-                let mut j = i + 1;
-                if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j].is_ascii_digit() {
-                    while j < chars.len() && chars[j].is_ascii_digit() {
-                        j += 1;
-                    }
-                    i = j;
-                }
-            }
+            i = number_end(&chars, i);
             out.push(FTok::Num(chars[start..i].iter().collect()));
         } else if (c.is_alphabetic() || c == '_') && c != '∂' {
             let start = i;

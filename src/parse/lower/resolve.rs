@@ -501,26 +501,11 @@ pub(super) fn rows_of(rows: &[(String, usize)]) -> impl Iterator<Item = (&str, u
 
 /// The user functions `e` calls, in order of first call.
 pub(super) fn collect_calls(e: &Expr, out: &mut Vec<u32>) {
-    // Iterative: a body may be a long sum.
-    let mut pending = vec![e];
-    while let Some(e) = pending.pop() {
-        match e {
-            Expr::Num(_) | Expr::Var(_) => {}
-            Expr::Neg(a) => pending.push(a),
-            Expr::Bin(_, a, b) => {
-                pending.push(b);
-                pending.push(a);
-            }
-            Expr::Call(f, args) => {
-                if let Func::User(u) = f {
-                    if !out.contains(u) {
-                        out.push(*u);
-                    }
-                }
-                pending.extend(args.iter().rev());
-            }
+    e.visit_calls(&mut |u| {
+        if !out.contains(&u) {
+            out.push(u);
         }
-    }
+    });
 }
 
 /// Resolves names in a call, shared by every context.
