@@ -366,6 +366,36 @@ fn neuron_nodes(
     (nodes, columns, node_of)
 }
 
+/// The drawing of a solved network: each input's and neuron's value under
+/// it (and an output's target), the weights' values on their labels, to
+/// `decimals` (at most 4). With `data_values` off, a network with a `data`
+/// block shows no input or neuron values (they are one sample's).
+pub fn solved(sol: &crate::solution::Solution<'_>, decimals: usize, data_values: bool) -> Layout {
+    let net = sol.net;
+    let d = &sol.derivation;
+    let fmt = |x: f64| crate::number::format(x, decimals.min(4));
+    let shown = data_values || net.data.is_none();
+    let below = |s: Sym| match s {
+        Sym::Input(i) if shown => vec![fmt(net.inputs[i as usize].value)],
+        Sym::Out(x) if shown => {
+            let mut v = vec![fmt(d.forward.out[x as usize])];
+            if let Some(t) = net.targets[x as usize] {
+                v.push(format!("target {}", fmt(t)));
+            }
+            v
+        }
+        _ => Vec::new(),
+    };
+    let value = |w: Sym| net.fixed_value(w).map(fmt);
+    layout(
+        net,
+        &Content {
+            below: &below,
+            value: &value,
+        },
+    )
+}
+
 /// Lays out the drawing of `net` showing `content`.
 pub fn layout(net: &Network, content: &Content<'_>) -> Layout {
     let names = NetNames::new(net, Default::default());

@@ -8,7 +8,6 @@
 use std::fmt::Write as _;
 
 use super::layout::{layout, Content, Layout, LINE_H};
-use crate::expr::Sym;
 use crate::model::Network;
 use crate::number;
 use crate::solution::Solution;
@@ -29,28 +28,7 @@ pub fn names_only(net: &Network) -> String {
 /// The handout's drawing: as the HTML page's, every value shown; none for
 /// a network too large to name its nodes.
 pub fn solved(sol: &Solution<'_>, decimals: usize) -> Option<String> {
-    let net = sol.net;
-    let d = &sol.derivation;
-    let fmt = |x: f64| number::format(x, decimals.min(4));
-    let below = |s: Sym| match s {
-        Sym::Input(i) if net.data.is_none() => vec![fmt(net.inputs[i as usize].value)],
-        Sym::Out(x) if net.data.is_none() => {
-            let mut v = vec![fmt(d.forward.out[x as usize])];
-            if let Some(t) = net.targets[x as usize] {
-                v.push(format!("target {}", fmt(t)));
-            }
-            v
-        }
-        _ => Vec::new(),
-    };
-    let value = |w: Sym| net.fixed_value(w).map(fmt);
-    let l = layout(
-        net,
-        &Content {
-            below: &below,
-            value: &value,
-        },
-    );
+    let l = super::layout::solved(sol, decimals, false);
     (!l.small).then(|| emit(&l))
 }
 

@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 use super::layout::{layout, Content, Kind, Layout, LINE_H};
 use crate::expr::Sym;
 use crate::model::Network;
-use crate::number;
 use crate::solution::Solution;
 
 /// Escapes text for SVG/XML.
@@ -47,30 +46,7 @@ fn name_tspans(name: &str) -> String {
 /// The SVG drawing of a solved network: every value under its node, the
 /// weights' values on their labels.
 pub fn diagram(sol: &Solution<'_>, decimals: usize) -> String {
-    let net = sol.net;
-    let d = &sol.derivation;
-    let shown = decimals.min(4);
-    let fmt = |x: f64| number::format(x, shown);
-    let below = |s: Sym| match s {
-        Sym::Input(i) => vec![fmt(net.inputs[i as usize].value)],
-        Sym::Out(x) => {
-            let mut v = vec![fmt(d.forward.out[x as usize])];
-            if let Some(t) = net.targets[x as usize] {
-                v.push(format!("target {}", fmt(t)));
-            }
-            v
-        }
-        _ => Vec::new(),
-    };
-    let value = |w: Sym| net.fixed_value(w).map(fmt);
-    let l = layout(
-        net,
-        &Content {
-            below: &below,
-            value: &value,
-        },
-    );
-    emit(&l, &sol.title())
+    emit(&super::layout::solved(sol, decimals, true), &sol.title())
 }
 
 /// The SVG drawing of a network with only the numbers it is given: inputs
