@@ -149,6 +149,21 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
+    /// The state `x` of this param at this step (`m_{w_5}^{(2)}`).
+    fn state(&self, x: &str) -> String {
+        self.sup(&format!("{x}_{{{}}}", self.pl))
+    }
+
+    /// The state `x` of this param before this step: 0 before the first.
+    fn before_state(&self, x: &str) -> String {
+        let pl = self.pl;
+        match self.t {
+            1 => "0".to_string(),
+            2 => format!("{x}_{{{pl}}}"),
+            t => format!("{x}_{{{pl}}}^{{({})}}", t - 1),
+        }
+    }
+
     /// `x` with the step as a superscript after the first.
     fn sup(&self, x: &str) -> String {
         if self.t == 1 {
@@ -163,7 +178,6 @@ impl Shared<'_> {
 fn momentum(c: &Shared<'_>, mu: f64, out: &mut Vec<String>) {
     let Shared {
         rule,
-        pl,
         g,
         gv,
         before,
@@ -178,19 +192,12 @@ fn momentum(c: &Shared<'_>, mu: f64, out: &mut Vec<String>) {
     let (t, prev) = (*t, *prev);
     let num = |x: f64| n.num(x);
     let factor = |x: f64| n.factor(x);
-    let sup = |x: &str| c.sup(x);
-    let m_name = |x: &str| sup(&format!("{x}_{{{pl}}}"));
-    let b = m_name("b");
+    let b = c.state("b");
     let bv = s.m.unwrap_or_default();
     if t == 1 {
         out.push(format!("{b} &= {g} = {}", num(bv)));
     } else {
-        let prev_b = format!("b_{{{pl}}}^{{({})}}", t - 1);
-        let prev_b = if t == 2 {
-            format!("b_{{{pl}}}")
-        } else {
-            prev_b
-        };
+        let prev_b = c.before_state("b");
         out.extend(chain_lines(
             &b,
             &[
@@ -231,38 +238,25 @@ fn momentum(c: &Shared<'_>, mu: f64, out: &mut Vec<String>) {
 fn adaptive(c: &Shared<'_>, eps: f64, out: &mut Vec<String>) {
     let Shared {
         rule,
-        pl,
         g,
         before,
         after,
         eta,
-        t,
         prev,
         s,
         n,
         ..
     } = c;
-    let (t, prev) = (*t, *prev);
+    let prev = *prev;
     let num = |x: f64| n.num(x);
     let factor = |x: f64| n.factor(x);
     let squared = |x: f64| n.squared(x);
-    let sup = |x: &str| c.sup(x);
-    let m_name = |x: &str| sup(&format!("{x}_{{{pl}}}"));
-    let v = m_name(if matches!(rule.optimizer, Optimizer::Adagrad(_)) {
-        "s"
-    } else {
-        "v"
-    });
     let letter = if matches!(rule.optimizer, Optimizer::Adagrad(_)) {
         "s"
     } else {
         "v"
     };
-    let prev_v = match t {
-        1 => "0".to_string(),
-        2 => format!("{letter}_{{{pl}}}"),
-        _ => format!("{letter}_{{{pl}}}^{{({})}}", t - 1),
-    };
+    let (v, prev_v) = (c.state(letter), c.before_state(letter));
     let vv = s.v.unwrap_or_default();
     let (sym, nums) = match rule.optimizer {
         Optimizer::RmsProp(rho, _) => (
@@ -320,7 +314,6 @@ fn adam(c: &Shared<'_>, (b1, b2, eps): (f64, f64, f64), out: &mut Vec<String>) {
     let factor = |x: f64| n.factor(x);
     let squared = |x: f64| n.squared(x);
     let sup = |x: &str| c.sup(x);
-    let m_name = |x: &str| sup(&format!("{x}_{{{pl}}}"));
     let mut p_used = before.to_string();
     if let Some(d) = s.decayed {
         let tilde = format!("\\tilde{{{pl}}}");
@@ -337,12 +330,8 @@ fn adam(c: &Shared<'_>, (b1, b2, eps): (f64, f64, f64), out: &mut Vec<String>) {
         ));
         p_used = tilde;
     }
-    let (m, v) = (m_name("m"), m_name("v"));
-    let prev_name = |x: &str| match t {
-        1 => "0".to_string(),
-        2 => format!("{x}_{{{pl}}}"),
-        _ => format!("{x}_{{{pl}}}^{{({})}}", t - 1),
-    };
+    let (m, v) = (c.state("m"), c.state("v"));
+    let prev_name = |x: &str| c.before_state(x);
     let (mv, vv) = (s.m.unwrap_or_default(), s.v.unwrap_or_default());
     out.extend(chain_lines(
         &m,
