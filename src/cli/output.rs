@@ -111,14 +111,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .iter()
         .any(|d| path.starts_with(d));
     if special && path.exists() {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .with_context(context)?;
-        f.write_all(bytes)
-            .and_then(|()| f.flush())
-            .with_context(context)?;
-        return Ok(());
+        return write_in_place(path, bytes).with_context(context);
     }
     let target = match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
@@ -126,14 +119,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         }
         Ok(meta) if !meta.is_file() => {
             // A terminal, device, FIFO or socket: write to it.
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(context)?;
-            f.write_all(bytes)
-                .and_then(|()| f.flush())
-                .with_context(context)?;
-            return Ok(());
+            return write_in_place(path, bytes).with_context(context);
         }
         Ok(_) => {
             let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
@@ -431,4 +417,12 @@ fn holds_cwd(dir: &Path) -> bool {
         (Ok(cwd), Ok(dir)) => cwd.starts_with(dir),
         _ => false,
     }
+}
+
+/// Writes `bytes` into what `path` already is (a device, a FIFO, a
+/// descriptor under `/dev/fd`), never replacing it.
+fn write_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new().write(true).open(path)?;
+    f.write_all(bytes)?;
+    f.flush()
 }

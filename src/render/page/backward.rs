@@ -307,15 +307,7 @@ fn sum_lines(
             } else {
                 ctx.partial(Sym::ErrTotal, Sym::Net(y))
             };
-            let lhs_t = if per_output(ctx, y) {
-                ctx.partial(Sym::Err(y), Sym::Out(x))
-            } else {
-                format!(
-                    "{} \\cdot {}",
-                    ctx.partial(Sym::ErrTotal, Sym::Net(y)),
-                    ctx.partial(Sym::Net(y), Sym::Out(x))
-                )
-            };
+            let lhs_t = term_label(y);
             let fsym = ctx.with_printer(|p| p.symbolic(&e.factor.symbolic));
             let fsym = if e.factor.symbolic.additive_terms().len() > 1 {
                 format!("\\left({fsym}\\right)")
