@@ -29,6 +29,9 @@ use crate::render::page::{Page, StepView};
 /// One box: a quantity the student computes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
+    /// The quantity, for the mistakes' table.
+    #[serde(skip)]
+    pub quantity: Quantity,
     /// Its name as `check` reads it (`net_h1`, `dE_total/dw5`, `delta_o1`,
     /// `w5+`, `E_total+`): the `data-quantity` of its input.
     pub name: String,
@@ -163,9 +166,17 @@ impl Ctx<'_> {
         self.asked.iter().any(|n| n == name)
     }
 
-    fn item(&mut self, name: String, latex: String, value: f64, formula: Option<String>) -> Item {
+    fn item(
+        &mut self,
+        quantity: Quantity,
+        name: String,
+        latex: String,
+        value: f64,
+        formula: Option<String>,
+    ) -> Item {
         self.asked.push(name.clone());
         Item {
+            quantity,
             name,
             latex,
             value,
@@ -248,34 +259,32 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
         asked: Vec::new(),
     };
     let mut sections = Vec::new();
-    let mut quantities: Vec<Vec<Quantity>> = Vec::new();
 
     // Forward pass, layer by layer.
     for (l, layer) in net.layers.iter().enumerate() {
         let mut items = Vec::new();
-        let mut qs = Vec::new();
         for x in layer.neurons.clone() {
             let neuron = &net.neurons[x as usize];
             let f = c.js(&neuron.net);
             items.push(c.item(
+                Quantity::Value(Sym::Net(x)),
                 c.name(Sym::Net(x)),
                 c.latex(Sym::Net(x)),
                 d.forward.net[x as usize],
                 Some(f),
             ));
-            qs.push(Quantity::Value(Sym::Net(x)));
             let out = match layer.activation {
                 Activation::Softmax => crate::check::softmax_expr(layer.neurons.clone(), x),
                 a => crate::derivation::activation_expr(a, x),
             };
             let f = c.js(&out);
             items.push(c.item(
+                Quantity::Value(Sym::Out(x)),
                 c.name(Sym::Out(x)),
                 c.latex(Sym::Out(x)),
                 d.forward.out[x as usize],
                 Some(f),
             ));
-            qs.push(Quantity::Value(Sym::Out(x)));
         }
         let blocks = page
             .forward
@@ -298,12 +307,10 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
             items,
             blocks,
         });
-        quantities.push(qs);
     }
 
     // The error.
     let mut items = Vec::new();
-    let mut qs = Vec::new();
     let mut total = Vec::new();
     for x in net.outputs() {
         let e = d.forward.err_expr[x as usize]
@@ -311,21 +318,21 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
             .unwrap_or(Expr::Num(0.0));
         let f = c.js(&e);
         items.push(c.item(
+            Quantity::Value(Sym::Err(x)),
             c.name(Sym::Err(x)),
             c.latex(Sym::Err(x)),
             d.forward.err[x as usize],
             Some(f),
         ));
-        qs.push(Quantity::Value(Sym::Err(x)));
         total.push(c.v(&c.name(Sym::Err(x))));
     }
     items.push(c.item(
+        Quantity::Value(Sym::ErrTotal),
         "E_total".to_string(),
         "E_{total}".to_string(),
         d.forward.total,
         Some(total.join(" + ")),
     ));
-    qs.push(Quantity::Value(Sym::ErrTotal));
     sections.push(Section {
         id: format!("{id}-error"),
         heading_math: String::new(),
@@ -337,14 +344,13 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
             lines: page.error.lines.clone(),
         }],
     });
-    quantities.push(qs);
 
     // One step per param, in the page's order.
     for step in &page.backward {
         let Some(p) = net.params.iter().position(|s| s.name == step.param) else {
             continue;
         };
-        let (items, qs) = param_items(&mut c, p);
+        let items = param_items(&mut c, p);
         sections.push(Section {
             id: format!("{id}-{}", step.anchor),
             heading_math: step.gradient_inline.clone(),
@@ -352,12 +358,12 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
             items,
             blocks: step_blocks(step),
         });
-        quantities.push(qs);
     }
 
     // After the update.
     if d.after_problem.is_none() {
         let item = c.item(
+            Quantity::After(Sym::ErrTotal),
             "E_total+".to_string(),
             "E_{total}^{+}".to_string(),
             d.total_after,
@@ -370,11 +376,14 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
             items: vec![item],
             blocks: Vec::new(),
         });
-        quantities.push(vec![Quantity::After(Sym::ErrTotal)]);
     }
 
     // What each mistake gives, for every box at once.
-    let all: Vec<Quantity> = quantities.iter().flatten().copied().collect();
+    let all: Vec<Quantity> = sections
+        .iter()
+        .flat_map(|s| &s.items)
+        .map(|it| it.quantity)
+        .collect();
     let mut table = mistake_values(net, &all).into_iter();
     for s in &mut sections {
         for it in &mut s.items {
@@ -399,22 +408,21 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
 
 /// The boxes of param `p`'s step: the factors not asked before, each δ,
 /// the gradient and the update.
-fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
+fn param_items(c: &mut Ctx<'_>, p: usize) -> Vec<Item> {
     let d = c.d;
     let psym = Sym::Param(p as u32);
     let mut items = Vec::new();
-    let mut qs = Vec::new();
     let mut sum = Vec::new();
     for edge in &d.params[p].terms {
         let y = edge.to;
         // What comes before the term's own factor in the chain, asked first.
         let upstream = match edge.via() {
             Via::Net(_) => {
-                ask_delta(c, y, &mut items, &mut qs);
+                ask_delta(c, y, &mut items);
                 Some(c.delta_name(y))
             }
             Via::Out(_) => {
-                ask_d_out(c, y, &mut items, &mut qs);
+                ask_d_out(c, y, &mut items);
                 Some(c.partial_name(Sym::ErrTotal, Sym::Out(y)))
             }
             Via::Err(_) => None,
@@ -424,12 +432,12 @@ fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
         let name = c.partial_name(of, psym);
         let f = c.js(&edge.factor.symbolic);
         items.push(c.item(
+            Quantity::Partial { of, wrt: psym },
             name.clone(),
             c.partial_latex(of, psym),
             edge.factor.value,
             Some(f),
         ));
-        qs.push(Quantity::Partial { of, wrt: psym });
         sum.push(match upstream {
             Some(u) => format!("{} * {}", c.v(&u), c.v(&name)),
             None => c.v(&name),
@@ -443,25 +451,25 @@ fn param_items(c: &mut Ctx<'_>, p: usize) -> (Vec<Item>, Vec<Quantity>) {
         sum.join(" + ")
     };
     items.push(c.item(
+        Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt: psym,
+        },
         name.clone(),
         c.partial_latex(Sym::ErrTotal, psym),
         g.value,
         Some(formula),
     ));
-    qs.push(Quantity::Partial {
-        of: Sym::ErrTotal,
-        wrt: psym,
-    });
     let pname = c.name(psym);
     let update = first_update_js(c.net, &c.v(&pname), &c.v(&name));
     items.push(c.item(
+        Quantity::Updated(p as u32),
         format!("{pname}+"),
         format!("{}^{{+}}", c.latex(psym)),
         g.updated,
         Some(update),
     ));
-    qs.push(Quantity::Updated(p as u32));
-    (items, qs)
+    items
 }
 
 /// The first update of the network's rule as JavaScript, from the param
@@ -495,7 +503,7 @@ fn first_update_js(net: &Network, p: &str, g: &str) -> String {
 }
 
 /// Asks ∂E_total/∂out_y (if not asked yet), and before it the δ's it sums over.
-fn ask_d_out(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quantity>) {
+fn ask_d_out(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>) {
     let name = c.partial_name(Sym::ErrTotal, Sym::Out(y));
     if c.asked(&name) {
         return;
@@ -505,7 +513,7 @@ fn ask_d_out(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quanti
         DOut::Loss(f) => c.js(&f.symbolic),
         DOut::Sum(edges) => {
             for e in edges {
-                ask_delta(c, e.to, items, qs);
+                ask_delta(c, e.to, items);
             }
             let terms: Vec<String> = edges
                 .iter()
@@ -525,20 +533,20 @@ fn ask_d_out(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quanti
         }
     };
     let it = c.item(
+        Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt: Sym::Out(y),
+        },
         name,
         c.partial_latex(Sym::ErrTotal, Sym::Out(y)),
         g.d_out_value,
         Some(formula),
     );
     items.push(it);
-    qs.push(Quantity::Partial {
-        of: Sym::ErrTotal,
-        wrt: Sym::Out(y),
-    });
 }
 
 /// Asks δ_y (if not asked yet) and the factors it is the product of.
-fn ask_delta(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quantity>) {
+fn ask_delta(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>) {
     let name = c.delta_name(y);
     if c.asked(&name) {
         return;
@@ -546,21 +554,21 @@ fn ask_delta(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quanti
     let g = &c.d.neurons[y as usize];
     let formula = match &g.d_act {
         DAct::Elementwise(f) => {
-            ask_d_out(c, y, items, qs);
+            ask_d_out(c, y, items);
             let dname = c.partial_name(Sym::Out(y), Sym::Net(y));
             if !c.asked(&dname) {
                 let js = c.js(&f.symbolic);
                 let it = c.item(
+                    Quantity::Partial {
+                        of: Sym::Out(y),
+                        wrt: Sym::Net(y),
+                    },
                     dname.clone(),
                     c.partial_latex(Sym::Out(y), Sym::Net(y)),
                     f.value,
                     Some(js),
                 );
                 items.push(it);
-                qs.push(Quantity::Partial {
-                    of: Sym::Out(y),
-                    wrt: Sym::Net(y),
-                });
             }
             format!(
                 "{} * {}",
@@ -571,7 +579,7 @@ fn ask_delta(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quanti
         DAct::Softmax(col) => {
             let layer = c.net.layer_of(y).neurons.clone();
             for j in layer.clone() {
-                ask_d_out(c, j, items, qs);
+                ask_d_out(c, j, items);
             }
             layer
                 .zip(col)
@@ -586,12 +594,17 @@ fn ask_delta(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>, qs: &mut Vec<Quanti
                 .join(" + ")
         }
     };
-    let it = c.item(name, c.delta_latex(y), g.delta, Some(formula));
+    let it = c.item(
+        Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt: Sym::Net(y),
+        },
+        name,
+        c.delta_latex(y),
+        g.delta,
+        Some(formula),
+    );
     items.push(it);
-    qs.push(Quantity::Partial {
-        of: Sym::ErrTotal,
-        wrt: Sym::Net(y),
-    });
 }
 
 /// The worked step as blocks: the chain rule, each factor, each δ, the
@@ -679,6 +692,7 @@ fn batch(net: &Network, d: &Derivation) -> Group {
     };
     let mut sections = Vec::new();
     let total = Item {
+        quantity: Quantity::Value(Sym::ErrTotal),
         name: "E_total".to_string(),
         latex: "E_{total}".to_string(),
         value: d.forward.total,
@@ -723,6 +737,10 @@ fn batch(net: &Network, d: &Derivation) -> Group {
         let pname = plain.plain(psym);
         let items = vec![
             Item {
+                quantity: Quantity::Partial {
+                    of: Sym::ErrTotal,
+                    wrt: psym,
+                },
                 name: gname.clone(),
                 latex: format!(
                     "\\frac{{\\partial E_{{total}}}}{{\\partial {}}}",
@@ -733,14 +751,15 @@ fn batch(net: &Network, d: &Derivation) -> Group {
                 formula: None,
             },
             Item {
+                quantity: Quantity::Updated(p as u32),
                 name: format!("{pname}+"),
                 latex: format!("{}^{{+}}", plain.latex(psym)),
                 value: g.updated,
                 mistakes: updates,
-                formula: Some(format!(
-                    "v({}) - v(\"eta\") * v({})",
-                    js::string(&pname),
-                    js::string(&gname)
+                formula: Some(first_update_js(
+                    net,
+                    &format!("v({})", js::string(&pname)),
+                    &format!("v({})", js::string(&gname)),
                 )),
             },
         ];
@@ -758,6 +777,7 @@ fn batch(net: &Network, d: &Derivation) -> Group {
             heading_math: String::new(),
             kind: "after",
             items: vec![Item {
+                quantity: Quantity::After(Sym::ErrTotal),
                 name: "E_total+".to_string(),
                 latex: "E_{total}^{+}".to_string(),
                 value: d.total_after,
