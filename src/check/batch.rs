@@ -15,20 +15,6 @@ use crate::model::{Batch, Network};
 use crate::notation::{NetNames, Notation};
 use crate::number;
 
-/// Whether `q` is a quantity of the whole batch.
-fn combined(q: Quantity) -> bool {
-    matches!(
-        q,
-        Quantity::Value(Sym::ErrTotal)
-            | Quantity::Partial {
-                of: Sym::ErrTotal,
-                wrt: Sym::Param(_)
-            }
-            | Quantity::Updated(_)
-            | Quantity::After(Sym::ErrTotal)
-    )
-}
-
 /// Where a claim is judged.
 #[derive(Clone, Copy, PartialEq)]
 enum Place {
@@ -52,7 +38,7 @@ pub(super) fn judge(net: &Network, claims: &[&Claim], opts: &Options) -> Vec<Ver
                 guessed: false,
             },
             Some(s) => Place::Missing(s),
-            None if combined(c.quantity) => Place::Batch,
+            None if c.quantity.is_combined() => Place::Batch,
             None => Place::Sample {
                 k: fitting_sample(&nets, c, opts),
                 guessed: true,
@@ -271,18 +257,7 @@ impl Combined {
         let q = c.quantity;
         let expected = self.exact(q);
         let fmt = |x: f64| number::format(x, 9);
-        let mut v = Verdict {
-            line: c.line,
-            quantity: q.name(plain),
-            written: c.written.clone(),
-            given: c.given_text.clone(),
-            ok: Some(false),
-            expected,
-            diagnosis: None,
-            carried_from: None,
-            message: String::new(),
-            sample: None,
-        };
+        let mut v = Verdict::on(c, q.name(plain), expected);
         let Some(m) = matcher_of(&c.given, opts.tolerance) else {
             v.ok = None;
             v.message = words::unreadable(

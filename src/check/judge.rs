@@ -50,22 +50,14 @@ impl<'c, 'n> Checker<'c, 'n> {
     }
 
     pub(super) fn refused(&self, claim: &Claim, why: &str) -> Verdict {
-        Verdict {
-            line: claim.line,
-            quantity: claim.quantity.name(&self.plain),
-            written: claim.written.clone(),
-            given: claim.given_text.clone(),
-            ok: None,
-            expected: f64::NAN,
-            diagnosis: None,
-            carried_from: None,
-            message: words::unreadable(
-                claim.quantity_span.start + 1,
-                why,
-                "write the partial of the later quantity by the earlier one",
-            ),
-            sample: None,
-        }
+        let mut v = Verdict::on(claim, claim.quantity.name(&self.plain), f64::NAN);
+        v.ok = None;
+        v.message = words::unreadable(
+            claim.quantity_span.start + 1,
+            why,
+            "write the partial of the later quantity by the earlier one",
+        );
+        v
     }
 
     /// The value of a claim's right-hand side at the network's values.
@@ -96,18 +88,7 @@ impl<'c, 'n> Checker<'c, 'n> {
         let claim = claims[i];
         let q = claim.quantity;
         let expected = self.actual.quantity(q);
-        let mut v = Verdict {
-            line: claim.line,
-            quantity: q.name(&self.plain),
-            written: claim.written.clone(),
-            given: claim.given_text.clone(),
-            ok: Some(false),
-            expected,
-            diagnosis: None,
-            carried_from: None,
-            message: String::new(),
-            sample: None,
-        };
+        let mut v = Verdict::on(claim, q.name(&self.plain), expected);
         let note = claim.note.clone();
         let finish = |mut v: Verdict| {
             if let Some(n) = &note {

@@ -140,6 +140,25 @@ pub struct Verdict {
     pub sample: Option<usize>,
 }
 
+impl Verdict {
+    /// A verdict on `claim` (whose quantity is named `quantity`) expecting
+    /// `expected`, not yet judged: wrong, with no diagnosis and no words.
+    pub(crate) fn on(claim: &Claim, quantity: String, expected: f64) -> Verdict {
+        Verdict {
+            line: claim.line,
+            quantity,
+            written: claim.written.clone(),
+            given: claim.given_text.clone(),
+            ok: Some(false),
+            expected,
+            diagnosis: None,
+            carried_from: None,
+            message: String::new(),
+            sample: None,
+        }
+    }
+}
+
 /// The verdicts on every claim of an answers file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Report {

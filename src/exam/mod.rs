@@ -168,18 +168,7 @@ pub fn generate(
     }
     // With several samples only the combined quantities have one answer.
     if net.data.is_some() {
-        if let Some(q) = asked.iter().find(|a| {
-            !matches!(
-                a.quantity,
-                Quantity::Value(Sym::ErrTotal)
-                    | Quantity::Partial {
-                        of: Sym::ErrTotal,
-                        wrt: Sym::Param(_)
-                    }
-                    | Quantity::Updated(_)
-                    | Quantity::After(Sym::ErrTotal)
-            )
-        }) {
+        if let Some(q) = asked.iter().find(|a| !a.quantity.is_combined()) {
             return Err(ExamError::Degenerate(format!(
                 "`{}` has one value per sample of the data; with a `data` block ask for E_total, gradients dE_total/dp, updates p+ and E_total+",
                 q.name

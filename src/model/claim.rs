@@ -68,6 +68,21 @@ impl StateKind {
 }
 
 impl Quantity {
+    /// Whether it has one value for a whole batch of samples (E_total,
+    /// ∂E_total/∂p, p⁺, E_total⁺) rather than one per sample.
+    pub fn is_combined(&self) -> bool {
+        matches!(
+            self,
+            Quantity::Value(Sym::ErrTotal)
+                | Quantity::Partial {
+                    of: Sym::ErrTotal,
+                    wrt: Sym::Param(_)
+                }
+                | Quantity::Updated(_)
+                | Quantity::After(Sym::ErrTotal)
+        )
+    }
+
     /// The canonical name: `net_h1`, `dE_total/dw5`, `w5+`, `E_total+`.
     pub fn name(&self, names: &dyn Names) -> String {
         match *self {
