@@ -6,44 +6,15 @@
 //! time is the median of three runs, peak memory from GNU time when
 //! present).
 
+#[path = "common/process.rs"]
+mod process;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 /// Median wall seconds of three runs of `args` in `dir` (any exit status),
 /// and peak resident memory in MiB.
 fn measure(dir: &Path, args: &[&str]) -> (f64, Option<f64>) {
-    let bin = env!("CARGO_BIN_EXE_chainrule");
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let t = Instant::now();
-        let _ = Command::new(bin)
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("chainrule runs");
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    let mem = Path::new("/usr/bin/time").exists().then(|| {
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "%M", bin])
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .output()
-            .ok()?;
-        let err = String::from_utf8_lossy(&out.stderr);
-        err.lines()
-            .last()?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .map(|kb| kb / 1024.0)
-    });
-    (times[1], mem.flatten())
+    process::measure(dir, args, &|_| true)
 }
 
 fn dense(n: usize, m: usize) -> String {

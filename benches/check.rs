@@ -6,6 +6,9 @@
 //!
 //! `cargo bench --bench check`
 
+#[path = "common/process.rs"]
+mod process;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -85,41 +88,10 @@ fn wrong_answers(layers: usize, bytes: usize) -> String {
     out
 }
 
-/// Median wall seconds of three runs, and peak resident memory in MiB.
+/// Median wall seconds of three runs (exit 0 or 1: wrong claims), and peak
+/// resident memory in MiB.
 fn measure(args: &[&str]) -> (f64, Option<f64>) {
-    let bin = env!("CARGO_BIN_EXE_chainrule");
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let t = Instant::now();
-        let out = Command::new(bin)
-            .args(args)
-            .output()
-            .expect("chainrule runs");
-        assert!(
-            out.status.code() == Some(0) || out.status.code() == Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    let mem = Path::new("/usr/bin/time").exists().then(|| {
-        let out = Command::new("/usr/bin/time")
-            .args(["-v", bin])
-            .args(args)
-            .output()
-            .ok()?;
-        let err = String::from_utf8_lossy(&out.stderr);
-        err.lines()
-            .find(|l| l.contains("Maximum resident set size"))?
-            .rsplit(':')
-            .next()?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .map(|kb| kb / 1024.0)
-    });
-    (times[1], mem.flatten())
+    process::measure(Path::new("."), args, &|c| matches!(c, Some(0 | 1)))
 }
 
 fn main() {

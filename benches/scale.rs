@@ -8,6 +8,9 @@
 //! `cargo bench --bench scale` (release build of the real binary; wall time
 //! is the median of three runs, peak memory from GNU time when present).
 
+#[path = "common/process.rs"]
+mod process;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -92,37 +95,7 @@ fn params_of(widths: &[usize]) -> usize {
 
 /// Median wall seconds of three runs, and peak resident memory in MiB.
 fn measure(args: &[&str]) -> (f64, Option<f64>) {
-    let bin = env!("CARGO_BIN_EXE_chainrule");
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let t = Instant::now();
-        let out = Command::new(bin)
-            .args(args)
-            .output()
-            .expect("chainrule runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    let mem = Path::new("/usr/bin/time").exists().then(|| {
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "%M", bin])
-            .args(args)
-            .output()
-            .ok()?;
-        let err = String::from_utf8_lossy(&out.stderr);
-        err.lines()
-            .last()?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .map(|kb| kb / 1024.0)
-    });
-    (times[1], mem.flatten())
+    process::measure(Path::new("."), args, &|c| c == Some(0))
 }
 
 fn main() {
