@@ -152,7 +152,7 @@ fn main() {
     let net = chainrule::parse::parse_network("bench", &src).expect("parses");
     let sol = chainrule::solution::Solution::new(&net, Default::default(), Default::default())
         .expect("solves");
-    let d = &sol.derivation;
+    let d = sol.derivation.worked();
     let mut exprs: Vec<Expr> = net.neurons.iter().map(|n| n.net.clone()).collect();
     for n in &d.neurons {
         if let DOut::Loss(f) = &n.d_out {
@@ -162,7 +162,7 @@ fn main() {
             exprs.push(f.symbolic.clone());
         }
     }
-    for p in &d.params {
+    for p in &d.gradients {
         exprs.extend(p.terms.iter().map(|t| t.factor.symbolic.clone()));
     }
     let nodes: usize = exprs.iter().map(Expr::size).sum();

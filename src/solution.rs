@@ -62,7 +62,7 @@ impl<'a> Solution<'a> {
     /// neurons it feeds: `dE_total/dnet_o1*w5 + dE_total/dnet_o2*w7`.
     pub fn sum_symbolic(&self, x: u32) -> String {
         let names = self.plain_names();
-        match &self.derivation.neurons[x as usize].d_out {
+        match &self.derivation.worked().neurons[x as usize].d_out {
             DOut::Loss(f) => f.symbolic.plain(&names),
             DOut::Sum(edges) if edges.is_empty() => "0".to_string(),
             DOut::Sum(edges) => edges

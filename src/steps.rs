@@ -31,7 +31,7 @@ pub fn run(net: &Network, d: &Derivation, k: u32) -> Result<Vec<Step>, EvalError
     let mut state = State::new(net.params.len());
     let mut values = Values::of(net);
     let mut out = Vec::with_capacity(k as usize);
-    let mut total = d.forward.total;
+    let mut total = d.total;
     let mut grads: Vec<f64> = d.params.iter().map(|g| g.value).collect();
     for t in 1..=k {
         let params = optimizer::step(&rule, &mut state, &values.params, &grads);

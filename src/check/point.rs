@@ -365,14 +365,15 @@ mod tests {
         let d = derive(&net, Options::default()).unwrap();
         let g = Graph::new(&net, Variant::default());
         let p = Point::actual(&g);
-        for (x, ng) in d.neurons.iter().enumerate() {
+        let w = d.worked();
+        for (x, ng) in w.neurons.iter().enumerate() {
             let x = x as u32;
-            close(p.value(Sym::Net(x)), d.forward.net[x as usize]);
-            close(p.value(Sym::Out(x)), d.forward.out[x as usize]);
+            close(p.value(Sym::Net(x)), w.forward.net[x as usize]);
+            close(p.value(Sym::Out(x)), w.forward.out[x as usize]);
             close(p.partial(Sym::ErrTotal, Sym::Out(x)), ng.d_out_value);
             close(p.partial(Sym::ErrTotal, Sym::Net(x)), ng.delta);
         }
-        close(p.value(Sym::ErrTotal), d.forward.total);
+        close(p.value(Sym::ErrTotal), d.total);
         for (q, pg) in d.params.iter().enumerate() {
             close(p.partial(Sym::ErrTotal, Sym::Param(q as u32)), pg.value);
             close(p.updated(q as u32), pg.updated);
@@ -403,12 +404,13 @@ mod tests {
         let d = derive(&net, Options::default()).unwrap();
         let g = Graph::new(&net, Variant::default());
         let p = Point::actual(&g);
-        for (x, ng) in d.neurons.iter().enumerate() {
+        let w = d.worked();
+        for (x, ng) in w.neurons.iter().enumerate() {
             let x = x as u32;
-            close(p.value(Sym::Out(x)), d.forward.out[x as usize]);
+            close(p.value(Sym::Out(x)), w.forward.out[x as usize]);
             close(p.partial(Sym::ErrTotal, Sym::Net(x)), ng.delta);
         }
-        close(p.value(Sym::ErrTotal), d.forward.total);
+        close(p.value(Sym::ErrTotal), d.total);
         for (q, pg) in d.params.iter().enumerate() {
             close(p.partial(Sym::ErrTotal, Sym::Param(q as u32)), pg.value);
             close(p.updated(q as u32), pg.updated);

@@ -4,8 +4,8 @@
 use super::*;
 
 impl Plan<'_> {
-    /// The whole derivation with `values` (one sample).
-    pub fn derive_values(&self, values: &Values, opts: Options) -> Result<Derivation, EvalError> {
+    /// One sample's pass with `values`: forward, every δ, every gradient.
+    pub fn pass(&self, values: &Values, opts: Options) -> Result<Pass, EvalError> {
         let net = self.net;
         let mut b = self.builder(values, opts.hand);
         self.run_forward(&mut b)?;
@@ -30,23 +30,13 @@ impl Plan<'_> {
             .into_iter()
             .map(|g| g.expect("every neuron visited"))
             .collect();
-        let params = (0..net.params.len())
+        let gradients = (0..net.params.len())
             .map(|p| self.param_grad(&b, p, &neurons))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut after = values.clone();
-        for (v, g) in after.params.iter_mut().zip(&params) {
-            *v = g.updated;
-        }
-        let (total_after, after_problem) =
-            after_update(net, self.forward(&after, opts).map(|f| f.total));
-        Ok(Derivation {
+        Ok(Pass {
             forward: b.fw,
             neurons,
-            params,
-            hand: opts.hand,
-            total_after,
-            after_problem,
-            samples: Vec::new(),
+            gradients,
         })
     }
 
@@ -167,13 +157,13 @@ impl Plan<'_> {
         Ok((d_act, delta))
     }
 
-    /// ∂E_total/∂p, one term for every place p is used, and the update.
+    /// ∂E/∂p of one sample, one term for every place p is used.
     fn param_grad(
         &self,
         b: &Builder<'_>,
         p: usize,
         neurons: &[NeuronGrad],
-    ) -> Result<ParamGrad, EvalError> {
+    ) -> Result<Gradient, EvalError> {
         let param = &self.net.params[p];
         let mut edges = Vec::new();
         let mut sum = 0.0;
@@ -197,12 +187,9 @@ impl Plan<'_> {
         }
         let q = || format!("∂E_total/∂{}", param.name);
         let value = b.check(sum, &q, &Expr::Var(Sym::Param(p as u32)), Some(param.span))?;
-        let step = self.update(b, p, value)?;
-        Ok(ParamGrad {
+        Ok(Gradient {
             terms: edges,
             value,
-            updated: step.after,
-            step,
         })
     }
 
@@ -210,43 +197,64 @@ impl Plan<'_> {
     /// every sample and their combination (mean or sum, as `batch` says).
     pub fn derive(&self, values: &Values, opts: Options) -> Result<Derivation, EvalError> {
         let net = self.net;
-        let Some(data) = &net.data else {
-            return self.derive_values(values, opts);
-        };
-        let rows = data.rows.len();
-        let mut samples = Vec::with_capacity(rows);
-        for k in 0..rows {
-            samples.push(self.derive_values(&values.sample(net, k), opts)?);
-        }
-        let scale = match net.batch {
-            Batch::Mean => 1.0 / rows as f64,
-            Batch::Sum => 1.0,
+        let (samples, scale) = match &net.data {
+            None => (vec![self.pass(values, opts)?], 1.0),
+            Some(data) => {
+                let rows = data.rows.len();
+                let mut samples = Vec::with_capacity(rows);
+                for k in 0..rows {
+                    samples.push(self.pass(&values.sample(net, k), opts)?);
+                }
+                let scale = match net.batch {
+                    Batch::Mean => 1.0 / rows as f64,
+                    Batch::Sum => 1.0,
+                };
+                (samples, scale)
+            }
         };
         let b = self.builder(values, opts.hand);
-        let mut first = samples[0].clone();
-        let total = b.r(scale * samples.iter().map(|s| s.forward.total).sum::<f64>());
-        first.forward.total = total;
-        for p in 0..net.params.len() {
-            let g = b.r(scale * samples.iter().map(|s| s.params[p].value).sum::<f64>());
-            first.params[p].value = g;
-            let step = self.update(&b, p, g)?;
-            first.params[p].updated = step.after;
-            first.params[p].step = step;
-        }
+        let combine = |each: &dyn Fn(&Pass) -> f64| {
+            if samples.len() == 1 && net.data.is_none() {
+                each(&samples[0])
+            } else {
+                b.r(scale * samples.iter().map(each).sum::<f64>())
+            }
+        };
+        let total = combine(&|s| s.forward.total);
+        let params = (0..net.params.len())
+            .map(|p| {
+                let value = combine(&|s| s.gradients[p].value);
+                let step = self.update(&b, p, value)?;
+                Ok(ParamGrad {
+                    value,
+                    updated: step.after,
+                    step,
+                })
+            })
+            .collect::<Result<Vec<_>, EvalError>>()?;
         let mut after = values.clone();
-        for (v, g) in after.params.iter_mut().zip(&first.params) {
+        for (v, g) in after.params.iter_mut().zip(&params) {
             *v = g.updated;
         }
-        let mut total_after = Ok(0.0);
-        for k in 0..rows {
-            total_after =
-                total_after.and_then(|t| Ok(t + self.forward(&after.sample(net, k), opts)?.total));
-        }
-        let (total_after, after_problem) = after_update(net, total_after.map(|t| b.r(scale * t)));
-        first.total_after = total_after;
-        first.after_problem = after_problem;
-        first.samples = samples;
-        Ok(first)
+        let total_after = match &net.data {
+            None => self.forward(&after, opts).map(|f| f.total),
+            Some(data) => {
+                let mut t = Ok(0.0);
+                for k in 0..data.rows.len() {
+                    t = t.and_then(|t| Ok(t + self.forward(&after.sample(net, k), opts)?.total));
+                }
+                t.map(|t| b.r(scale * t))
+            }
+        };
+        let (total_after, after_problem) = after_update(net, total_after);
+        Ok(Derivation {
+            samples,
+            total,
+            params,
+            hand: opts.hand,
+            total_after,
+            after_problem,
+        })
     }
 }
 

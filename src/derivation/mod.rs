@@ -110,20 +110,40 @@ pub struct NeuronGrad {
     pub delta: f64,
 }
 
-/// The gradient and update of one param.
+/// One sample's ∂E/∂p: every term of the chain-rule sum.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParamGrad {
+pub struct Gradient {
     /// One term for every place p is used, neuron by neuron: δ_Y · ∂net_Y/∂p
     /// where the net input of Y uses p, then ∂E_total/∂out_Y · ∂out_Y/∂p
     /// where Y's activation function does; last ∂E_Y/∂p for every output Y
     /// whose error uses p (a param inside a function the loss calls).
     pub terms: Vec<Edge>,
-    /// ∂E_total/∂p.
+    /// Their sum: the sample's ∂E/∂p.
+    pub value: f64,
+}
+
+/// The gradient of one param over the whole batch, and its update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamGrad {
+    /// ∂E_total/∂p: the one sample's, or the mean or sum over the samples.
     pub value: f64,
     /// p⁺: p − η·∂E_total/∂p, or the first step of the network's optimizer.
     pub updated: f64,
     /// The first step of the network's update rule, with its intermediates.
     pub step: crate::optimizer::ParamStep,
+}
+
+/// One sample's forward and backward pass: its values, its δ's and the
+/// terms of its gradients. Without a `data` block, the network's own values
+/// are the one sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    /// Values of the forward pass; `forward.total` is this sample's error.
+    pub forward: Forward,
+    /// Backward step of each neuron, by neuron index.
+    pub neurons: Vec<NeuronGrad>,
+    /// This sample's gradient of each param, by param index.
+    pub gradients: Vec<Gradient>,
 }
 
 /// The forward pass.
@@ -141,14 +161,15 @@ pub struct Forward {
     pub total: f64,
 }
 
-/// The whole derivation: forward pass, backward steps, gradients.
+/// The whole derivation: each sample's pass, and what the batch combines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Derivation {
-    /// Values of the forward pass.
-    pub forward: Forward,
-    /// Backward step of each neuron, by neuron index.
-    pub neurons: Vec<NeuronGrad>,
-    /// Gradient of each param, by param index.
+    /// Each sample's pass, in the order of the `data` rows; without a `data`
+    /// block, one pass with the network's own values. Never empty.
+    pub samples: Vec<Pass>,
+    /// E_total: the one sample's error, or the mean or sum over the samples.
+    pub total: f64,
+    /// The combined gradient and update of each param, by param index.
     pub params: Vec<ParamGrad>,
     /// The rounding used (`--hand`): decimals, or `None` for exact values.
     pub hand: Option<usize>,
@@ -158,12 +179,13 @@ pub struct Derivation {
     /// Why E_total after the update is not a number (a param moved where a
     /// function of it is undefined). The step itself is still solved.
     pub after_problem: Option<EvalError>,
-    /// With a `data` block: each sample's own derivation (its forward pass,
-    /// its δ's, its gradients and the E_total of that sample alone). The
-    /// fields above then hold the first sample's forward pass and δ's, but
-    /// the combined E_total, gradients (mean or sum over samples), updates
-    /// and E_total after the update.
-    pub samples: Vec<Derivation>,
+}
+
+impl Derivation {
+    /// The pass the worked solution shows: the first sample's.
+    pub fn worked(&self) -> &Pass {
+        &self.samples[0]
+    }
 }
 
 /// A value that is not a finite number.
@@ -291,7 +313,7 @@ pub struct Plan<'n> {
     /// For each neuron X: (Y, ∂net_Y/∂out_X) over the neurons Y it feeds.
     out_edges: Vec<Vec<(u32, Expr)>>,
     /// For each param p: the places that use it, in the order of
-    /// [`ParamGrad::terms`], with ∂net_Y/∂p, ∂out_Y/∂p or ∂E_Y/∂p.
+    /// [`Gradient::terms`], with ∂net_Y/∂p, ∂out_Y/∂p or ∂E_Y/∂p.
     param_edges: Vec<Vec<(Via, Expr)>>,
 }
 

@@ -312,7 +312,7 @@ mod data_tests {
                 let sol = Solution::new(n, DeriveOptions::default(), Default::default()).unwrap();
                 let d = &sol.derivation;
                 [
-                    d.forward.total,
+                    d.total,
                     d.params[w1 as usize].value,
                     d.params[w1 as usize].updated,
                 ]

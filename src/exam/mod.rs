@@ -465,27 +465,28 @@ fn default_ask(net: &Network) -> Vec<Asked> {
 /// shows), else as `check` computes them.
 pub(crate) fn asked_values(sol: &Solution<'_>, asked: &[Asked]) -> Vec<f64> {
     let d = &sol.derivation;
+    let w = d.worked();
     let net = sol.net;
     let direct = |q: Quantity| -> Option<f64> {
         Some(match q {
-            Quantity::Value(Sym::Net(x)) => d.forward.net[x as usize],
-            Quantity::Value(Sym::Out(x)) => d.forward.out[x as usize],
-            Quantity::Value(Sym::Err(x)) => d.forward.err[x as usize],
-            Quantity::Value(Sym::ErrTotal) => d.forward.total,
+            Quantity::Value(Sym::Net(x)) => w.forward.net[x as usize],
+            Quantity::Value(Sym::Out(x)) => w.forward.out[x as usize],
+            Quantity::Value(Sym::Err(x)) => w.forward.err[x as usize],
+            Quantity::Value(Sym::ErrTotal) => d.total,
             Quantity::Value(s) => net.fixed_value(s)?,
             Quantity::Partial {
                 of: Sym::ErrTotal,
                 wrt,
             } => match wrt {
                 Sym::Param(p) => d.params[p as usize].value,
-                Sym::Net(x) => d.neurons[x as usize].delta,
-                Sym::Out(x) => d.neurons[x as usize].d_out_value,
+                Sym::Net(x) => w.neurons[x as usize].delta,
+                Sym::Out(x) => w.neurons[x as usize].d_out_value,
                 _ => return None,
             },
             Quantity::Partial {
                 of: Sym::Out(x),
                 wrt: Sym::Net(y),
-            } if x == y => match &d.neurons[x as usize].d_act {
+            } if x == y => match &w.neurons[x as usize].d_act {
                 DAct::Elementwise(f) => f.value,
                 DAct::Softmax(_) => return None,
             },
@@ -677,7 +678,7 @@ fn judge(
         }
     }
     let quantities: Vec<Quantity> = asked.iter().map(|a| a.quantity).collect();
-    let wrong = marking::wrong_values(net, &quantities, &values, sol.derivation.forward.total);
+    let wrong = marking::wrong_values(net, &quantities, &values, sol.derivation.total);
     let mut marks = Vec::with_capacity(asked.len());
     for (i, (a, &v)) in asked.iter().zip(&values).enumerate() {
         let wrong: Vec<(marking::Slip, f64)> = wrong.iter().map(|(s, w)| (*s, w[i])).collect();

@@ -270,7 +270,7 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
                 Quantity::Value(Sym::Net(x)),
                 c.name(Sym::Net(x)),
                 c.latex(Sym::Net(x)),
-                d.forward.net[x as usize],
+                d.worked().forward.net[x as usize],
                 Some(f),
             ));
             let out = match layer.activation {
@@ -282,7 +282,7 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
                 Quantity::Value(Sym::Out(x)),
                 c.name(Sym::Out(x)),
                 c.latex(Sym::Out(x)),
-                d.forward.out[x as usize],
+                d.worked().forward.out[x as usize],
                 Some(f),
             ));
         }
@@ -313,7 +313,7 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
     let mut items = Vec::new();
     let mut total = Vec::new();
     for x in net.outputs() {
-        let e = d.forward.err_expr[x as usize]
+        let e = d.worked().forward.err_expr[x as usize]
             .clone()
             .unwrap_or(Expr::Num(0.0));
         let f = c.js(&e);
@@ -321,7 +321,7 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
             Quantity::Value(Sym::Err(x)),
             c.name(Sym::Err(x)),
             c.latex(Sym::Err(x)),
-            d.forward.err[x as usize],
+            d.worked().forward.err[x as usize],
             Some(f),
         ));
         total.push(c.v(&c.name(Sym::Err(x))));
@@ -330,7 +330,7 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
         Quantity::Value(Sym::ErrTotal),
         "E_total".to_string(),
         "E_{total}".to_string(),
-        d.forward.total,
+        d.total,
         Some(total.join(" + ")),
     ));
     sections.push(Section {
@@ -413,7 +413,7 @@ fn param_items(c: &mut Ctx<'_>, p: usize) -> Vec<Item> {
     let psym = Sym::Param(p as u32);
     let mut items = Vec::new();
     let mut sum = Vec::new();
-    for edge in &d.params[p].terms {
+    for edge in &d.worked().gradients[p].terms {
         let y = edge.to;
         // What comes before the term's own factor in the chain, asked first.
         let upstream = match edge.via() {
@@ -508,7 +508,7 @@ fn ask_d_out(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>) {
     if c.asked(&name) {
         return;
     }
-    let g = &c.d.neurons[y as usize];
+    let g = &c.d.worked().neurons[y as usize];
     let formula = match &g.d_out {
         DOut::Loss(f) => c.js(&f.symbolic),
         DOut::Sum(edges) => {
@@ -551,7 +551,7 @@ fn ask_delta(c: &mut Ctx<'_>, y: u32, items: &mut Vec<Item>) {
     if c.asked(&name) {
         return;
     }
-    let g = &c.d.neurons[y as usize];
+    let g = &c.d.worked().neurons[y as usize];
     let formula = match &g.d_act {
         DAct::Elementwise(f) => {
             ask_d_out(c, y, items);
@@ -695,7 +695,7 @@ fn batch(net: &Network, d: &Derivation) -> Group {
         quantity: Quantity::Value(Sym::ErrTotal),
         name: "E_total".to_string(),
         latex: "E_{total}".to_string(),
-        value: d.forward.total,
+        value: d.total,
         mistakes: to_js(combined(0)),
         formula: None,
     };

@@ -5,7 +5,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::derivation::{DAct, DOut, Derivation, Factor, Via};
+use crate::derivation::{DAct, DOut, Factor, Pass, Via};
 use crate::diff::Rule;
 use crate::expr::{Names, Sym};
 use crate::model::Batch;
@@ -218,7 +218,7 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
     fn deltas(&self) -> Vec<(&'s str, DeltaJ<'s>)> {
         let sol = self.sol;
         let net = sol.net;
-        let d = &sol.derivation;
+        let d = sol.derivation.worked();
         let neuron = |x: u32| net.neurons[x as usize].name.as_str();
         net.neurons
             .iter()
@@ -289,11 +289,12 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
         let d = &self.sol.derivation;
         let neuron = |x: u32| net.neurons[x as usize].name.as_str();
         let g = &d.params[p];
-        let mut terms = Vec::with_capacity(g.terms.len());
+        let w = d.worked();
+        let mut terms = Vec::with_capacity(w.gradients[p].terms.len());
         let mut flat = Vec::new();
-        for (edge, num) in g.terms.iter().zip(numbers) {
+        for (edge, num) in w.gradients[p].terms.iter().zip(numbers) {
             let y = edge.to;
-            let ng = &d.neurons[y as usize];
+            let ng = &w.neurons[y as usize];
             let d_out = || match &ng.d_out {
                 DOut::Loss(f) => self.factor(f, num.d_out),
                 DOut::Sum(_) => self.sum_ref(
@@ -361,7 +362,7 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
         }
     }
 
-    fn values(&self, d: &Derivation) -> Ordered<String, f64> {
+    fn values(&self, d: &Pass) -> Ordered<String, f64> {
         let net = self.sol.net;
         let mut v = Vec::with_capacity(net.neurons.len() * 2 + 4);
         for (x, neuron) in net.neurons.iter().enumerate() {
@@ -385,7 +386,7 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
         let neuron = |x: u32| net.neurons[x as usize].name.as_str();
 
         let deltas = self.deltas();
-        let numbers = crate::render::page::schedule::page_numbers(net, d);
+        let numbers = crate::render::page::schedule::page_numbers(net, d.worked());
         let derivations = net
             .params
             .iter()
@@ -393,7 +394,7 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
             .map(|(p, param)| self.derivation(p, param.name.as_str(), &numbers[p]))
             .collect();
 
-        let samples = (!d.samples.is_empty()).then(|| {
+        let samples = net.data.is_some().then(|| {
             let data = net.data.as_ref().expect("samples come from data");
             d.samples
                 .iter()
@@ -418,7 +419,7 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
                         net.params
                             .iter()
                             .enumerate()
-                            .map(|(p, s)| (s.name.as_str(), sd.params[p].value))
+                            .map(|(p, s)| (s.name.as_str(), sd.gradients[p].value))
                             .collect(),
                     ),
                 })
@@ -426,9 +427,9 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
         });
         let values = if samples.is_some() {
             // The combined E_total only: per-neuron values belong to samples.
-            Ordered(vec![("E_total".to_string(), d.forward.total)])
+            Ordered(vec![("E_total".to_string(), d.total)])
         } else {
-            self.values(d)
+            self.values(d.worked())
         };
         SolutionJ {
             title: sol.title(),

@@ -378,7 +378,7 @@ pub fn solved(sol: &crate::solution::Solution<'_>, decimals: usize, data_values:
     let below = |s: Sym| match s {
         Sym::Input(i) if shown => vec![fmt(net.inputs[i as usize].value)],
         Sym::Out(x) if shown => {
-            let mut v = vec![fmt(d.forward.out[x as usize])];
+            let mut v = vec![fmt(d.worked().forward.out[x as usize])];
             if let Some(t) = net.targets[x as usize] {
                 v.push(format!("target {}", fmt(t)));
             }

@@ -18,7 +18,7 @@
 //! is skipped; so are networks with such a net input within 10⁻⁴ of 0.
 
 use chainrule::check::Quantity;
-use chainrule::derivation::{derive, Derivation, Options, Plan, Values};
+use chainrule::derivation::{derive, Derivation, Options, Pass, Plan, Values};
 use chainrule::expr::{BinOp, Expr, Sym};
 use chainrule::model::{Activation, Loss, Network};
 use chainrule::parse::parse_network;
@@ -494,7 +494,7 @@ impl Stencil<'_> {
                 .iter()
                 .any(|&x| (a.forward.net[x] > 0.0) != (b.forward.net[x] > 0.0))
         });
-        (!crossed).then_some(d.forward.total)
+        (!crossed).then_some(d.total)
     }
 
     /// d/dt E_total(change(t)) at t = 0, with step `h`.
@@ -505,10 +505,9 @@ impl Stencil<'_> {
     }
 }
 
-/// The forward passes of a derivation: each sample's, or its own.
-fn nets(d: &Derivation) -> impl Iterator<Item = &Derivation> {
-    let own = d.samples.is_empty().then_some(d);
-    d.samples.iter().chain(own)
+/// The passes of a derivation: each sample's.
+fn nets(d: &Derivation) -> impl Iterator<Item = &Pass> {
+    d.samples.iter()
 }
 
 fn agree(derived: f64, numeric: f64, total: f64) -> bool {
@@ -557,7 +556,7 @@ fn check_network(text: &str) -> Result<usize, TestCaseError> {
     }
     let kinks = kinked(&net);
     prop_assume!(nets(&base).all(|d| kinks.iter().all(|&x| d.forward.net[x].abs() > 1e-4)));
-    let total = base.forward.total;
+    let total = base.total;
     let st = Stencil {
         base: &base,
         kinks: &kinks,
@@ -633,7 +632,7 @@ fn check_network(text: &str) -> Result<usize, TestCaseError> {
             n
         });
         if let Some(numeric) = numeric {
-            let derived = base.neurons[x].delta;
+            let derived = base.worked().neurons[x].delta;
             prop_assert!(
                 agree(derived, numeric, total),
                 "δ_{}: derived {derived}, finite difference {numeric}",
@@ -643,10 +642,10 @@ fn check_network(text: &str) -> Result<usize, TestCaseError> {
         }
         // ∂E_total/∂out_X, net_X held: for a hidden neuron shift out_X
         // where later layers use it; for an output, in its error E_X.
-        let derived = base.neurons[x].d_out_value;
+        let derived = base.worked().neurons[x].d_out_value;
         let numeric = if net.is_output(x as u32) {
             let e = chainrule::diff::loss_expr(&net.loss, x as u32, net.outputs().len());
-            let out = base.forward.out[x];
+            let out = base.worked().forward.out[x];
             let at = |t: f64| {
                 chainrule::eval::eval(
                     &e,

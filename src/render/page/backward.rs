@@ -16,7 +16,7 @@ use crate::render::latex::{chain_lines, Part};
 /// The params whose steps the page shows, in order: output layer first,
 /// then as declared, or as `only` lists them; none unless `all` or `only`.
 pub(super) fn order(ctx: &Ctx<'_, '_>, all: bool, only: &[String]) -> Vec<usize> {
-    schedule::order(ctx.sol.net, &ctx.sol.derivation, all, only)
+    schedule::order(ctx.sol.net, ctx.pass, all, only)
 }
 
 /// Which δ's a step may refer back to: those derived by earlier steps
@@ -53,7 +53,7 @@ struct StepPlan {
 }
 
 fn plan(ctx: &Ctx<'_, '_>, order: &[usize]) -> StepPlan {
-    let schedule = schedule::schedule(ctx.sol.net, ctx.der, order);
+    let schedule = schedule::schedule(ctx.sol.net, ctx.pass, order);
     let refs = schedule
         .at
         .iter()
@@ -85,7 +85,7 @@ fn delta_factors(
     n: &mut usize,
     derived: &Derived<'_>,
 ) -> (Vec<FactorView>, Vec<String>) {
-    let d = &ctx.der;
+    let d = &ctx.pass;
     let g = &d.neurons[y as usize];
     let mut factors = Vec::new();
     match &g.d_act {
@@ -195,7 +195,7 @@ fn delta_factors(
 /// Factor number `n`: ∂E_total/∂out_Y, the loss's derivative for an output,
 /// else the sum over the neurons Y feeds.
 fn d_out_factor(ctx: &Ctx<'_, '_>, y: u32, n: usize, derived: &Derived<'_>) -> FactorView {
-    let (lines, uses, rule) = match &ctx.der.neurons[y as usize].d_out {
+    let (lines, uses, rule) = match &ctx.pass.neurons[y as usize].d_out {
         DOut::Loss(f) => {
             let mut lines = loss_sum_line(ctx, y);
             lines.extend(ctx.factor_lines(f));
@@ -249,7 +249,7 @@ fn loss_sum_line(ctx: &Ctx<'_, '_>, y: u32) -> Vec<String> {
     if outs.len() < 2 {
         return Vec::new();
     }
-    let e = ctx.der.forward.err_expr[y as usize]
+    let e = ctx.pass.forward.err_expr[y as usize]
         .clone()
         .unwrap_or(Expr::Num(0.0));
     let others = if outs.len() == 2 {
@@ -274,7 +274,7 @@ fn sum_lines(
     edges: &[crate::derivation::Edge],
     derived: &Derived<'_>,
 ) -> (Vec<String>, Vec<DeltaRef>, String) {
-    let d = &ctx.der;
+    let d = &ctx.pass;
     let lhs = ctx.partial(Sym::ErrTotal, Sym::Out(x));
     let rule = diff::Rule::SumOverOutputs.name();
     if edges.is_empty() {
@@ -363,7 +363,7 @@ fn sum_lines(
 /// The block deriving δ_y ahead of a step's own terms (a later layer's δ
 /// that no earlier step derived).
 fn ahead_block(ctx: &Ctx<'_, '_>, y: u32, derived: &Derived<'_>) -> DeltaDef {
-    let d = &ctx.der;
+    let d = &ctx.pass;
     let mut n = 0;
     let (factors, delta_lines) = delta_factors(ctx, y, &mut n, derived);
     let mut lines: Vec<String> = factors.into_iter().flat_map(|f| f.lines).collect();
@@ -389,7 +389,7 @@ fn delta_ref(ctx: &Ctx<'_, '_>, y: u32, anchor: &str, step: &str) -> DeltaRef {
         delta: ctx.delta(y),
         partial: ctx.partial(Sym::ErrTotal, Sym::Net(y)),
         inline: ctx.inline(Sym::ErrTotal, Sym::Net(y)),
-        value: ctx.num(ctx.der.neurons[y as usize].delta),
+        value: ctx.num(ctx.pass.neurons[y as usize].delta),
         anchor: anchor.to_string(),
         step: step.to_string(),
     }
@@ -431,8 +431,7 @@ pub(super) fn steps<M>(
 /// The step of param `p`.
 fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
     let net = ctx.sol.net;
-    let d = &ctx.der;
-    let g = &d.params[p];
+    let g = &ctx.pass.gradients[p];
     let psym = Sym::Param(p as u32);
     let anchor = step_anchor(ctx, p);
     let gradient = ctx.partial(Sym::ErrTotal, psym);
@@ -458,7 +457,7 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
     } = t;
     debug_assert_eq!(
         factors.iter().map(|f| f.n).collect::<Vec<_>>(),
-        schedule::numbers(ctx.der, &derived.plan.schedule, derived.step, p)
+        schedule::numbers(ctx.pass, &derived.plan.schedule, derived.step, p)
             .iter()
             .flat_map(|t| [t.delta, t.d_out, t.d_act, Some(t.local)])
             .flatten()
@@ -504,7 +503,11 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
 /// ∂E_total/∂p): gradient descent, or the optimizer's rule.
 fn update_lines(ctx: &Ctx<'_, '_>, p: usize, pl: &str, gradient: &str) -> Vec<String> {
     let net = ctx.sol.net;
-    let g = &ctx.der.params[p];
+    if net.data.is_some() {
+        // A sample's gradient is not the update's: that uses the batch's.
+        return Vec::new();
+    }
+    let g = &ctx.sol.derivation.params[p];
     let rule = net.update_rule();
     if rule.is_plain() {
         chain_lines(
@@ -552,7 +555,7 @@ fn term(
     derived: &mut Derived<'_>,
     t: &mut Terms,
 ) {
-    let d = &ctx.der;
+    let d = &ctx.pass;
     let psym = Sym::Param(p as u32);
     let anchor = step_anchor(ctx, p);
     let y = edge.to;

@@ -4,7 +4,7 @@
 //! value lines).
 
 use super::Markup;
-use crate::derivation::{Derivation, Factor, Values};
+use crate::derivation::{Factor, Pass, Values};
 use crate::expr::{Expr, Func, Names, Sym};
 use crate::notation::{latex_name, NetNames};
 use crate::number;
@@ -14,8 +14,8 @@ use crate::solution::Solution;
 /// The solution, the derivation shown and how numbers are written.
 pub(super) struct Ctx<'s, 'a> {
     pub(super) sol: &'s Solution<'a>,
-    /// The derivation shown: the network's, or one sample's.
-    pub(super) der: &'s Derivation,
+    /// The pass shown: the network's, or one sample's.
+    pub(super) pass: &'s Pass,
     /// The fixed values it was computed with.
     pub(super) values: Values,
     pub(super) names: CachedNames<'a>,
@@ -76,18 +76,18 @@ impl Names for CachedNames<'_> {
 }
 
 impl<'s, 'a> Ctx<'s, 'a> {
-    /// The context of derivation `der` of `sol`, with sample `sample`'s
+    /// The context of pass `pass` of `sol`, with sample `sample`'s
     /// inputs and targets (the network's own without a data block).
     pub(super) fn new(
         sol: &'s Solution<'a>,
-        der: &'s Derivation,
+        pass: &'s Pass,
         sample: usize,
         decimals: usize,
         markup: Markup,
     ) -> Ctx<'s, 'a> {
         Ctx {
             sol,
-            der,
+            pass,
             values: Values::of(sol.net).sample(sol.net, sample),
             names: CachedNames::new(sol.names()),
             decimals,
@@ -96,7 +96,7 @@ impl<'s, 'a> Ctx<'s, 'a> {
     }
 
     pub(super) fn value(&self, s: Sym) -> Option<f64> {
-        let d = self.der;
+        let d = self.pass;
         match s {
             Sym::Net(n) => Some(d.forward.net[n as usize]),
             Sym::Out(n) => Some(d.forward.out[n as usize]),

@@ -12,7 +12,7 @@ use crate::render::latex::{chain_lines, Part};
 /// The forward pass of every layer, with the values of `ctx`.
 pub(super) fn view(ctx: &Ctx<'_, '_>) -> Vec<LayerView> {
     let net = ctx.sol.net;
-    let d = ctx.der;
+    let d = ctx.pass;
     net.layers
         .iter()
         .enumerate()
@@ -39,10 +39,11 @@ pub(super) fn view(ctx: &Ctx<'_, '_>) -> Vec<LayerView> {
         .collect()
 }
 
-/// Each output's error and their sum, written as `total_lhs`.
-pub(super) fn error_view(ctx: &Ctx<'_, '_>, total_lhs: String) -> ErrorView {
+/// Each output's error and their sum, written as `total_lhs`; `value` is
+/// the error the page names (the pass's own, or the batch's).
+pub(super) fn error_view(ctx: &Ctx<'_, '_>, total_lhs: String, value: f64) -> ErrorView {
     let net = ctx.sol.net;
-    let d = ctx.der;
+    let d = ctx.pass;
     let outputs: Vec<u32> = net.outputs().collect();
     let outs: Vec<NeuronView> = outputs
         .iter()
@@ -83,14 +84,14 @@ pub(super) fn error_view(ctx: &Ctx<'_, '_>, total_lhs: String) -> ErrorView {
     ErrorView {
         outputs: outs,
         total,
-        value: ctx.num(d.forward.total),
+        value: ctx.num(value),
         lines,
     }
 }
 
 /// Lines for out_X = act(net_X) = definition = substituted = value.
 fn out_lines(ctx: &Ctx<'_, '_>, act: Activation, x: u32) -> Vec<String> {
-    let d = &ctx.der;
+    let d = &ctx.pass;
     let net_sym = Expr::Var(Sym::Net(x));
     let out = d.forward.out[x as usize];
     let lhs = ctx.latex(Sym::Out(x));

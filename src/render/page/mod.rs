@@ -84,33 +84,20 @@ pub fn build(
     let net = sol.net;
     let d = &sol.derivation;
     // With data, the chain rule is shown with the first sample's numbers.
-    let ctx = Ctx::new(
-        sol,
-        d.samples.first().unwrap_or(d),
-        0,
-        opts.decimals,
-        markup,
-    );
+    let ctx = Ctx::new(sol, d.worked(), 0, opts.decimals, markup);
 
     let network = network::view(&ctx);
     let data_table = network::data_table(&ctx);
     let samples = network::samples(&ctx);
     let combined = network::combined(&ctx);
-    let mut error = forward::error_view(&ctx, ctx.latex(crate::expr::Sym::ErrTotal));
     // With data the page's E_total is the samples' combined error.
-    error.value = ctx.num(d.forward.total);
+    let error = forward::error_view(&ctx, ctx.latex(crate::expr::Sym::ErrTotal), d.total);
 
     let large = net.params.len() > FULL_UP_TO;
     let omitted = (large && !opts.full && opts.only.is_empty()).then_some(net.params.len());
     let order = backward::order(&ctx, omitted.is_none(), &opts.only);
     // The forward pass on this thread while the steps are built on the others.
-    let (mut backward, forward) = backward::steps(&ctx, &order, || forward::view(&ctx));
-    if net.data.is_some() {
-        // A sample's gradient is not the update's: that uses the mean.
-        for st in &mut backward {
-            st.update.clear();
-        }
-    }
+    let (backward, forward) = backward::steps(&ctx, &order, || forward::view(&ctx));
 
     let summary = summary::rows(&ctx);
     let mut page = Page {

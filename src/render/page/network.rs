@@ -147,7 +147,11 @@ pub(super) fn samples(ctx: &Ctx<'_, '_>) -> Vec<SampleView> {
                     inputs,
                     targets,
                     forward: forward::view(&sctx),
-                    error: forward::error_view(&sctx, format!("E^{{({})}}", k + 1)),
+                    error: forward::error_view(
+                        &sctx,
+                        format!("E^{{({})}}", k + 1),
+                        der.forward.total,
+                    ),
                     total: ctx.text_num(der.forward.total),
                 }
             })
@@ -185,12 +189,10 @@ pub(super) fn combined(ctx: &Ctx<'_, '_>) -> Vec<String> {
                         r"\frac{{1}}{{{n}}} \left({}\right)",
                         vals.join(" ")
                     )],
-                    vec![ctx.num(d.forward.total)],
+                    vec![ctx.num(d.total)],
                 ],
             ),
-            crate::model::Batch::Sum => {
-                chain_lines(lhs, &[terms, vals, vec![ctx.num(d.forward.total)]])
-            }
+            crate::model::Batch::Sum => chain_lines(lhs, &[terms, vals, vec![ctx.num(d.total)]]),
         }
     })
 }

@@ -2,7 +2,7 @@
 //! number of every factor: one numbering, read by the page (①②③) and by
 //! the JSON (`factors[].n`).
 
-use crate::derivation::{DAct, DOut, Derivation, Via};
+use crate::derivation::{DAct, DOut, Pass, Via};
 use crate::model::{Activation, Network};
 
 /// Where each δ is first derived, decided step by step so that the steps
@@ -18,8 +18,8 @@ pub(crate) struct Schedule {
 
 /// The layer of the deepest neuron whose net input uses param `p`; -1 when
 /// none does.
-pub(crate) fn depth(net: &Network, der: &Derivation, p: usize) -> i64 {
-    der.params[p]
+pub(crate) fn depth(net: &Network, der: &Pass, p: usize) -> i64 {
+    der.gradients[p]
         .terms
         .iter()
         .map(|e| net.neurons[e.to as usize].layer as i64)
@@ -29,7 +29,7 @@ pub(crate) fn depth(net: &Network, der: &Derivation, p: usize) -> i64 {
 
 /// The params whose steps the page shows, in order: output layer first,
 /// then as declared, or as `only` lists them; none unless `all` or `only`.
-pub(crate) fn order(net: &Network, der: &Derivation, all: bool, only: &[String]) -> Vec<usize> {
+pub(crate) fn order(net: &Network, der: &Pass, all: bool, only: &[String]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..net.params.len()).collect();
     order.sort_by_key(|&p| std::cmp::Reverse(depth(net, der, p)));
     if !all {
@@ -49,7 +49,7 @@ pub(crate) fn order(net: &Network, der: &Derivation, all: bool, only: &[String])
 
 /// The neurons whose δ a hidden neuron's ∂E_total/∂out sums over, and for
 /// softmax layers the layer's neurons whose ∂E_total/∂out the δ needs.
-fn needed(der: &Derivation, x: u32) -> Vec<u32> {
+fn needed(der: &Pass, x: u32) -> Vec<u32> {
     match &der.neurons[x as usize].d_out {
         DOut::Sum(edges) => edges.iter().map(|e| e.to).collect(),
         DOut::Loss(_) => Vec::new(),
@@ -67,14 +67,14 @@ fn feeders(net: &Network, y: u32) -> Vec<u32> {
 }
 
 /// The schedule of the steps of `order`.
-pub(crate) fn schedule(net: &Network, der: &Derivation, order: &[usize]) -> Schedule {
+pub(crate) fn schedule(net: &Network, der: &Pass, order: &[usize]) -> Schedule {
     let mut s = Schedule {
         at: vec![usize::MAX; net.neurons.len()],
         ahead: Vec::with_capacity(order.len()),
     };
     /// Marks, depth first, the δ's that `x`'s ∂E_total/∂out sums over.
     fn ensure(
-        (net, der): (&Network, &Derivation),
+        (net, der): (&Network, &Pass),
         x: u32,
         i: usize,
         at: &mut [usize],
@@ -93,7 +93,7 @@ pub(crate) fn schedule(net: &Network, der: &Derivation, order: &[usize]) -> Sche
     }
     for (i, &p) in order.iter().enumerate() {
         let mut per_term = Vec::new();
-        for edge in &der.params[p].terms {
+        for edge in &der.gradients[p].terms {
             let y = edge.to;
             let mut list = Vec::new();
             match edge.via() {
@@ -134,7 +134,7 @@ pub(crate) struct TermNumbers {
 /// The numbers of the factors of step `i` (param `p`), as the page shows
 /// them: a δ derived in an earlier step, or earlier in this one, is one
 /// factor; else ∂E_total/∂out and ∂out/∂net are two (a softmax δ one).
-pub(crate) fn numbers(der: &Derivation, s: &Schedule, i: usize, p: usize) -> Vec<TermNumbers> {
+pub(crate) fn numbers(der: &Pass, s: &Schedule, i: usize, p: usize) -> Vec<TermNumbers> {
     let mut here: Vec<u32> = Vec::new();
     let mut n = 0;
     let mut next = || {
@@ -142,7 +142,7 @@ pub(crate) fn numbers(der: &Derivation, s: &Schedule, i: usize, p: usize) -> Vec
         n
     };
     let mut terms = Vec::new();
-    for (ti, edge) in der.params[p].terms.iter().enumerate() {
+    for (ti, edge) in der.gradients[p].terms.iter().enumerate() {
         let y = edge.to;
         let mut t = TermNumbers::default();
         match edge.via() {
@@ -174,7 +174,7 @@ pub(crate) fn numbers(der: &Derivation, s: &Schedule, i: usize, p: usize) -> Vec
 
 /// The page's numbers of every param's factors (by param), in the order
 /// of a page that shows every step.
-pub(crate) fn page_numbers(net: &Network, der: &Derivation) -> Vec<Vec<TermNumbers>> {
+pub(crate) fn page_numbers(net: &Network, der: &Pass) -> Vec<Vec<TermNumbers>> {
     let order = order(net, der, true, &[]);
     let s = schedule(net, der, &order);
     let mut out = vec![Vec::new(); net.params.len()];

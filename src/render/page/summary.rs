@@ -49,7 +49,7 @@ pub(super) fn by_layer(ctx: &Ctx<'_, '_>, summary: &[SummaryRow]) -> Vec<Summary
     });
     let layers = net.layers.len() as i64;
     for (p, row) in summary.iter().enumerate() {
-        let dpt = depth(net, &ctx.sol.derivation, p);
+        let dpt = depth(net, ctx.sol.derivation.worked(), p);
         let g = if dpt < 0 { layers } else { layers - 1 - dpt };
         groups[g as usize].rows.push(row.clone());
     }
@@ -71,7 +71,7 @@ pub(super) fn sample_gradients(ctx: &Ctx<'_, '_>) -> Vec<SampleGradient> {
                 per_sample: d
                     .samples
                     .iter()
-                    .map(|x| ctx.text_num(x.params[p].value))
+                    .map(|x| ctx.text_num(x.gradients[p].value))
                     .collect(),
                 combined: ctx.text_num(d.params[p].value),
                 new: ctx.text_num(d.params[p].updated),
