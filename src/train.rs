@@ -48,7 +48,8 @@ impl Run {
     }
 }
 
-/// E_total and outputs of `values`: every sample's forward pass combined.
+/// E_total and outputs of `values`: every sample's forward pass combined,
+/// and the L2 term.
 fn measure(
     plan: &Plan<'_>,
     net: &Network,
@@ -60,7 +61,7 @@ fn measure(
     match &net.data {
         None => {
             let f = plan.forward(values, Options::default())?;
-            Ok((f.total, vec![outs(&f)]))
+            Ok((f.total + penalty(net, values), vec![outs(&f)]))
         }
         Some(data) => {
             let mut total = 0.0;
@@ -73,9 +74,14 @@ fn measure(
             if net.batch == crate::model::Batch::Mean {
                 total /= data.rows.len() as f64;
             }
-            Ok((total, outputs))
+            Ok((total + penalty(net, values), outputs))
         }
     }
+}
+
+/// E_reg = ½λΣp² of the L2 term at `values`; 0 without one.
+fn penalty(net: &Network, values: &Values) -> f64 {
+    net.l2.as_ref().map_or(0.0, |l| l.penalty(&values.params))
 }
 
 /// Trains `net`; `progress` is told each finished step.

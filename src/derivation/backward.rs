@@ -220,13 +220,30 @@ impl Plan<'_> {
                 b.r(scale * samples.iter().map(each).sum::<f64>())
             }
         };
+        let l2 = net.l2.as_ref();
+        let penalty = l2.map(|l| b.r(l.penalty(&values.params)));
         let total = combine(&|s| s.forward.total);
+        let total = match penalty {
+            Some(r) => {
+                let q = || "E_total".to_string();
+                b.check(total + r, &q, &Expr::Var(Sym::ErrTotal), l2.map(|l| l.span))?
+            }
+            None => total,
+        };
         let params = (0..net.params.len())
             .map(|p| {
                 let value = combine(&|s| s.gradients[p].value);
+                let penalty = l2
+                    .and_then(|l| l.gradient(p as u32, values.params[p]))
+                    .map(|r| b.r(r));
+                let value = match penalty {
+                    Some(r) => b.r(value + r),
+                    None => value,
+                };
                 let step = self.update(&b, p, value)?;
                 Ok(ParamGrad {
                     value,
+                    penalty,
                     updated: step.after,
                     step,
                 })
@@ -246,10 +263,15 @@ impl Plan<'_> {
                 t.map(|t| b.r(scale * t))
             }
         };
+        let total_after = total_after.map(|t| match l2 {
+            Some(l) => b.r(t + b.r(l.penalty(&after.params))),
+            None => t,
+        });
         let (total_after, after_problem) = after_update(net, total_after);
         Ok(Derivation {
             samples,
             total,
+            penalty,
             params,
             hand: opts.hand,
             total_after,

@@ -23,7 +23,7 @@ impl Plan<'_> {
             outputs: Vec::new(),
         };
         for k in 0..data.rows.len() {
-            let g = self.gradients_one(&values.sample(net, k))?;
+            let g = self.sample_gradients(&values.sample(net, k))?;
             all.total += g.total;
             for (a, b) in all.params.iter_mut().zip(&g.params) {
                 *a += b;
@@ -34,11 +34,30 @@ impl Plan<'_> {
         for a in &mut all.params {
             *a *= scale;
         }
+        self.add_l2(values, &mut all);
         Ok(all)
     }
 
-    /// [`Plan::gradients`] of one sample.
+    /// [`Plan::gradients`] of one sample, with the L2 term (a step of
+    /// stochastic training takes the penalty with each sample).
     pub fn gradients_one(&self, values: &Values) -> Result<Gradients, EvalError> {
+        let mut g = self.sample_gradients(values)?;
+        self.add_l2(values, &mut g);
+        Ok(g)
+    }
+
+    /// The L2 term's ½λΣp² and λp added to E_total and the gradients.
+    fn add_l2(&self, values: &Values, g: &mut Gradients) {
+        if let Some(l2) = &self.net.l2 {
+            g.total += l2.penalty(&values.params);
+            for &p in &l2.params {
+                g.params[p as usize] += l2.lambda * values.params[p as usize];
+            }
+        }
+    }
+
+    /// The error and gradients of one sample's own loss.
+    fn sample_gradients(&self, values: &Values) -> Result<Gradients, EvalError> {
         let net = self.net;
         let n = net.neurons.len();
         let mut b = self.builder(values, None);

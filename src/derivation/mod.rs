@@ -125,8 +125,11 @@ pub struct Gradient {
 /// The gradient of one param over the whole batch, and its update.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamGrad {
-    /// ∂E_total/∂p: the one sample's, or the mean or sum over the samples.
+    /// ∂E_total/∂p: the one sample's, or the mean or sum over the samples,
+    /// plus `penalty`.
     pub value: f64,
+    /// ∂E_reg/∂p = λ·p, when the L2 term covers p.
+    pub penalty: Option<f64>,
     /// p⁺: p − η·∂E_total/∂p, or the first step of the network's optimizer.
     pub updated: f64,
     /// The first step of the network's update rule, with its intermediates.
@@ -167,8 +170,11 @@ pub struct Derivation {
     /// Each sample's pass, in the order of the `data` rows; without a `data`
     /// block, one pass with the network's own values. Never empty.
     pub samples: Vec<Pass>,
-    /// E_total: the one sample's error, or the mean or sum over the samples.
+    /// E_total: the one sample's error, or the mean or sum over the
+    /// samples, plus `penalty`.
     pub total: f64,
+    /// E_reg = ½λ·Σp², the L2 term of E_total, when the network has one.
+    pub penalty: Option<f64>,
     /// The combined gradient and update of each param, by param index.
     pub params: Vec<ParamGrad>,
     /// The rounding used (`--hand`): decimals, or `None` for exact values.

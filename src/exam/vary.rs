@@ -20,6 +20,7 @@
 use std::fmt;
 
 use crate::model::Network;
+use crate::notation::glob;
 
 /// The most significant digits a value of a spec may have.
 const MAX_DIGITS: usize = 15;
@@ -306,29 +307,6 @@ fn parse_values(v: &str) -> Result<Values, String> {
         count: u64::try_from(count).unwrap_or(u64::MAX),
         scale,
     })
-}
-
-/// Whether `name` matches the glob `pat` (`*` any run, `?` one character).
-fn glob(pat: &[u8], name: &[u8]) -> bool {
-    // The classic two-pointer match with backtracking to the last `*`.
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        if p < pat.len() && (pat[p] == b'?' || pat[p] == name[n]) {
-            p += 1;
-            n += 1;
-        } else if p < pat.len() && pat[p] == b'*' {
-            star = Some((p, n));
-            p += 1;
-        } else if let Some((sp, sn)) = star {
-            p = sp + 1;
-            n = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    pat[p..].iter().all(|&c| c == b'*')
 }
 
 /// A fixed number of a network that an exam can vary.

@@ -355,6 +355,46 @@ pub struct Network {
     pub data: Option<Data>,
     /// How samples combine.
     pub batch: Batch,
+    /// The L2 term of the loss (`l2 …`), if any.
+    pub l2: Option<L2>,
+}
+
+/// `l2 λ` or `l2 λ on w1, w5, b*`: the term ½λ·Σp² of E_total over the
+/// params it names, or over every weight (a param some net input multiplies
+/// by something; biases only when named).
+#[derive(Debug, Clone, PartialEq)]
+pub struct L2 {
+    /// λ.
+    pub lambda: f64,
+    /// The params it covers, by index, in declaration order.
+    pub params: Vec<u32>,
+    /// Whether the statement named them (else: every weight).
+    pub named: bool,
+    /// The statement.
+    pub span: Span,
+}
+
+impl L2 {
+    /// Whether it covers param `p`.
+    pub fn covers(&self, p: u32) -> bool {
+        self.params.binary_search(&p).is_ok()
+    }
+
+    /// E_reg = ½λ·Σp² with the params at `values` (by param index).
+    pub fn penalty(&self, values: &[f64]) -> f64 {
+        let sum: f64 = self
+            .params
+            .iter()
+            .map(|&p| values[p as usize] * values[p as usize])
+            .sum();
+        0.5 * self.lambda * sum
+    }
+
+    /// ∂E_reg/∂p = λ·p, where `value` is p's value; `None` when it does
+    /// not cover `p`.
+    pub fn gradient(&self, p: u32, value: f64) -> Option<f64> {
+        self.covers(p).then(|| self.lambda * value)
+    }
 }
 
 impl Network {
@@ -380,10 +420,12 @@ impl Network {
     }
 
     /// The network of sample `k` of its `data` block alone: that sample's
-    /// inputs and targets, no data block. Without data, the network itself.
+    /// inputs and targets, no data block, and no L2 term (the batch adds it
+    /// once, not each sample). Without data, the network itself.
     pub fn one_sample(&self, k: usize) -> Network {
         let mut net = self.clone();
         if let Some(data) = net.data.take() {
+            net.l2 = None;
             if let Some((xs, ts)) = data.rows.get(k) {
                 for (&i, v) in data.inputs.iter().zip(xs) {
                     net.inputs[i as usize].value = *v;
@@ -403,6 +445,26 @@ impl Network {
             rate: self.rate,
             weight_decay: self.weight_decay,
         }
+    }
+
+    /// By param: whether it is a weight, one that some net input
+    /// multiplies by something (a bias stands alone as a term of the sum;
+    /// a param used only inside a function is neither).
+    pub fn weights(&self) -> Vec<bool> {
+        let mut weight = vec![false; self.params.len()];
+        for n in &self.neurons {
+            for (_, term) in n.net.additive_terms() {
+                if matches!(term, Expr::Var(Sym::Param(_))) {
+                    continue;
+                }
+                term.visit_syms(&mut |s| {
+                    if let Sym::Param(q) = s {
+                        weight[q as usize] = true;
+                    }
+                });
+            }
+        }
+        weight
     }
 
     /// Whether neuron `n` is in the last layer.

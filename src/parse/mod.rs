@@ -170,9 +170,13 @@ fn describe(rule: &Rule) -> &'static str {
         | Rule::optimizer_stmt
         | Rule::weight_decay_stmt
         | Rule::kw_optimizer
-        | Rule::kw_weight_decay => {
-            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss`, `rate`, `init`, `data`, `batch`, `optimizer` or `weight_decay`)"
+        | Rule::kw_weight_decay
+        | Rule::l2_stmt
+        | Rule::kw_l2 => {
+            "a statement (`network`, `input`, `param`, `const`, `fn`, `layer`, `target`, `loss`, `rate`, `init`, `data`, `batch`, `optimizer`, `weight_decay` or `l2`)"
         }
+        Rule::kw_on => "`on` and the params of the L2 term",
+        Rule::l2_names | Rule::name_glob => "param names or globs like `w*`",
         Rule::optimizer_args => "the optimizer's numbers, like `(0.9, 0.999, 1e-8)`",
         Rule::size => "a size like `[3]`",
         Rule::integer => "a whole number",

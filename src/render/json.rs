@@ -110,6 +110,9 @@ struct DerivationJ<'a> {
     value: f64,
     updated: f64,
     terms: Vec<ParamTermJ<'a>>,
+    /// ∂E_reg/∂p = λ·p, the L2 term's part of `value`.
+    #[serde(rename = "dE_reg", skip_serializing_if = "Option::is_none")]
+    penalty: Option<f64>,
     factors: Vec<FactorJ<'a>>,
 }
 
@@ -126,6 +129,14 @@ struct OptimizerJ {
     name: &'static str,
     spec: String,
     weight_decay: f64,
+}
+
+#[derive(serde::Serialize)]
+struct L2J<'a> {
+    lambda: f64,
+    params: Vec<&'a str>,
+    /// Whether the file named them (else: every weight).
+    named: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -158,6 +169,9 @@ struct SolutionJ<'a> {
     /// The update rule, when not plain gradient descent.
     #[serde(skip_serializing_if = "Option::is_none")]
     optimizer: Option<OptimizerJ>,
+    /// The L2 term of the loss, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l2: Option<L2J<'a>>,
     /// With `--steps K`: every update, each param's optimizer state.
     #[serde(skip_serializing_if = "Option::is_none")]
     steps: Option<Vec<StepJ<'a>>>,
@@ -358,6 +372,7 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
             value: g.value,
             updated: g.updated,
             terms,
+            penalty: g.penalty,
             factors: flat,
         }
     }
@@ -431,6 +446,14 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
         } else {
             self.values(d.worked())
         };
+        let mut values = values;
+        if let Some(r) = d.penalty {
+            // E_reg before E_total, which includes it.
+            let total = values.0.pop().expect("E_total is last");
+            values.0.push(("E_reg".to_string(), r));
+            values.0.push(("E_total".to_string(), d.total));
+            debug_assert_eq!(total.0, "E_total");
+        }
         SolutionJ {
             title: sol.title(),
             loss: net.loss.keyword(),
@@ -460,6 +483,15 @@ impl<'s, 'a: 's> Writer<'s, 'a> {
             samples,
             total_after: d.total_after,
             after_problem: d.after_problem.as_ref().map(|e| e.to_string()),
+            l2: net.l2.as_ref().map(|l| L2J {
+                lambda: l.lambda,
+                params: l
+                    .params
+                    .iter()
+                    .map(|&p| net.params[p as usize].name.as_str())
+                    .collect(),
+                named: l.named,
+            }),
             optimizer: {
                 let r = net.update_rule();
                 (!r.is_plain()).then(|| OptimizerJ {

@@ -15,6 +15,7 @@ impl Lowerer<'_> {
             rate: None,
             optimizer: None,
             weight_decay: None,
+            l2: None,
             init: None,
             data: None,
         };
@@ -77,6 +78,7 @@ impl Lowerer<'_> {
                         Err(d) => self.errors.push(d),
                     }
                 }
+                Rule::l2_stmt => self.l2_stmt(stmt, span, &mut raw),
                 Rule::rate_stmt => {
                     let n = stmt.into_inner().nth(1).expect("rate value");
                     let nspan = Span::of(n.as_span());
@@ -107,6 +109,27 @@ impl Lowerer<'_> {
             self.data(&body, offset, span, raw.layers.len());
         }
         raw
+    }
+
+    /// `l2 λ` or `l2 λ on NAMES`: λ (0 or more) and the names as written.
+    fn l2_stmt<'i>(&mut self, stmt: Pair<'i, Rule>, span: Span, raw: &mut Raw<'i>) {
+        let mut parts = stmt.into_inner().skip(1);
+        let n = parts.next().expect("l2 value");
+        let nspan = Span::of(n.as_span());
+        let lambda = match read_number(n.as_str(), nspan) {
+            Ok(v) if v >= 0.0 => v,
+            Ok(_) => return self.error(nspan, "λ of the L2 term must be 0 or more"),
+            Err(d) => return self.errors.push(d),
+        };
+        let names = parts.find(|p| p.as_rule() == Rule::l2_names).map(|list| {
+            list.into_inner()
+                .map(|g| (g.as_str().to_string(), Span::of(g.as_span())))
+                .collect()
+        });
+        let first = raw.l2.as_ref().map(|l| l.2);
+        if self.first_time(first, span, "`l2`") {
+            raw.l2 = Some((lambda, names, span));
+        }
     }
 
     /// `network "title"`: the title, its characters checked.

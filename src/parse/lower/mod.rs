@@ -11,6 +11,7 @@ use super::{limits, read_expr, read_number, Resolver, Rule};
 mod collect;
 mod data;
 mod dense;
+mod l2;
 mod resolve;
 mod suggest;
 
@@ -92,6 +93,8 @@ struct Raw<'i> {
     rate: Option<(f64, Span)>,
     optimizer: Option<(crate::optimizer::Optimizer, Span)>,
     weight_decay: Option<(f64, Span)>,
+    /// `l2 λ [on NAMES]`: λ, the names or globs with their places, and the statement.
+    l2: Option<(f64, Option<Vec<(String, Span)>>, Span)>,
     init: Option<(InitDist, u64, Span)>,
     data: Option<(String, usize, Span)>,
 }
@@ -149,6 +152,7 @@ pub fn lower(file: Pair<'_, Rule>, src: &str) -> Result<Network, Vec<Diagnostic>
             weight_decay: 0.0,
             data: None,
             batch: Default::default(),
+            l2: None,
         },
     };
     let raw = l.collect(file);

@@ -26,6 +26,7 @@ impl Lowerer<'_> {
         }
         self.resolve_targets(&raw);
         self.resolve_loss(raw.loss);
+        self.resolve_l2(raw.l2);
         if self.errors.is_empty() {
             self.check_expanded_sizes();
         }

@@ -246,24 +246,30 @@ fn simplified_delta(ctx: &Ctx<'_, '_>, y: u32) -> Option<Expr> {
 fn loss_sum_line(ctx: &Ctx<'_, '_>, y: u32) -> Vec<String> {
     let net = ctx.sol.net;
     let outs: Vec<u32> = net.outputs().collect();
-    if outs.len() < 2 {
+    let reg = net.l2.is_some() && net.data.is_none();
+    if outs.len() < 2 && !reg {
         return Vec::new();
     }
     let e = ctx.pass.forward.err_expr[y as usize]
         .clone()
         .unwrap_or(Expr::Num(0.0));
-    let others = if outs.len() == 2 {
-        let other = outs.iter().find(|&&o| o != y).copied().unwrap_or(y);
-        ctx.latex(Sym::Err(other))
-    } else {
-        "\\dots".to_string()
+    let mut others = match outs.len() {
+        1 => Vec::new(),
+        2 => {
+            let other = outs.iter().find(|&&o| o != y).copied().unwrap_or(y);
+            vec![ctx.latex(Sym::Err(other))]
+        }
+        _ => vec!["\\dots".to_string()],
     };
+    if reg {
+        others.push("E_{reg}".to_string());
+    }
     let sym = ctx.with_printer(|p| p.symbolic(&e));
     vec![format!(
         "{} &= {} + {}",
         ctx.latex(Sym::ErrTotal),
         sym,
-        others
+        others.join(" + ")
     )]
 }
 
@@ -464,20 +470,51 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
             .collect::<Vec<_>>(),
         "the page numbers its factors as the schedule does"
     );
-    let unused = g.terms.is_empty();
+    // The L2 term's ∂E_reg/∂p is a term of its own (none with data, where
+    // the worked pass is one sample's and the batch adds it).
+    let penalty = ctx.sol.derivation.params[p]
+        .penalty
+        .filter(|_| net.data.is_none());
+    let (mut chain_terms, mut product_terms) = (chain_terms, product_terms);
+    let penalty_lines = match penalty {
+        Some(r) => {
+            let reg = ctx.partial_of("E_{reg}", psym);
+            chain_terms.push(plus(chain_terms.len(), reg.clone()));
+            product_terms.push(plus_num(ctx, product_terms.len(), r));
+            chain_lines(
+                &reg,
+                &[
+                    vec![format!("\\lambda \\cdot {}", ctx.latex(psym))],
+                    vec![format!(
+                        "{} \\cdot {}",
+                        ctx.num(net.l2.as_ref().map_or(0.0, |l| l.lambda)),
+                        ctx.num_factor(ctx.values.params[p])
+                    )],
+                    vec![ctx.num(r)],
+                ],
+            )
+        }
+        None => Vec::new(),
+    };
+    let value = match penalty {
+        Some(_) => ctx.sol.derivation.params[p].value,
+        None => g.value,
+    };
+    let unused = chain_terms.is_empty();
     let chain = if unused {
         vec![format!("{gradient} &= 0")]
     } else {
         chain_lines(&gradient, &[chain_terms])
     };
-    // A lone factor (a param of the loss alone) has nothing to multiply.
-    let lone = g.terms.len() == 1 && factors.len() == 1;
+    // A lone factor (a param of the loss alone, or the L2 term alone) has
+    // nothing to multiply.
+    let lone = product_terms.len() == 1 && (factors.len() == 1 || factors.is_empty());
     let product = if unused {
         Vec::new()
     } else if lone {
-        chain_lines(&gradient, &[vec![ctx.num(g.value)]])
+        chain_lines(&gradient, &[vec![ctx.num(value)]])
     } else {
-        chain_lines(&gradient, &[product_terms, vec![ctx.num(g.value)]])
+        chain_lines(&gradient, &[product_terms, vec![ctx.num(value)]])
     };
     let pl = latex_name(&net.params[p].name);
     let update = update_lines(ctx, p, &pl, &gradient);
@@ -493,6 +530,7 @@ fn step(ctx: &Ctx<'_, '_>, p: usize, derived: &mut Derived<'_>) -> StepView {
         chain,
         factors,
         deltas,
+        penalty: penalty_lines,
         product,
         update,
         unused,

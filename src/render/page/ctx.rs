@@ -138,12 +138,68 @@ impl<'s, 'a> Ctx<'s, 'a> {
         }
     }
 
+    /// A number squared: `0.5^{2}`, `(-0.5)^{2}`, `(4.4 \times 10^{-4})^{2}`.
+    pub(super) fn squared(&self, x: f64) -> String {
+        let s = self.num(x);
+        if s.starts_with('-') || s.contains(' ') {
+            format!("({s})^{{2}}")
+        } else {
+            format!("{s}^{{2}}")
+        }
+    }
+
+    /// The L2 term's E_reg = λ/2 (p² + …) = substituted = value, at the
+    /// values of the page; none without an L2 term.
+    pub(super) fn penalty_lines(&self, value: Option<f64>) -> Vec<String> {
+        let (Some(l2), Some(value)) = (self.sol.net.l2.as_ref(), value) else {
+            return Vec::new();
+        };
+        // A long list shows its first three and its last.
+        let n = l2.params.len();
+        let shown: Vec<Option<u32>> = if n <= 8 {
+            l2.params.iter().map(|&p| Some(p)).collect()
+        } else {
+            let mut v: Vec<Option<u32>> = l2.params[..3].iter().map(|&p| Some(p)).collect();
+            v.push(None);
+            v.push(Some(l2.params[n - 1]));
+            v
+        };
+        let list = |f: &dyn Fn(u32) -> String, head: &str| -> Part {
+            let mut part: Part = shown
+                .iter()
+                .enumerate()
+                .map(|(i, p)| plus(i, p.map_or_else(|| "\\dots".to_string(), f)))
+                .collect();
+            if let Some(first) = part.first_mut() {
+                *first = format!("{head} ({first}");
+            }
+            if let Some(last) = part.last_mut() {
+                last.push(')');
+            }
+            part
+        };
+        let sym = list(
+            &|p| format!("{}^{{2}}", self.latex(Sym::Param(p))),
+            "\\frac{\\lambda}{2}",
+        );
+        let vals = list(
+            &|p| self.squared(self.values.params[p as usize]),
+            &format!("\\frac{{{}}}{{2}} \\cdot", self.num(l2.lambda)),
+        );
+        chain_lines("E_{reg}", &[sym, vals, vec![self.num(value)]])
+    }
+
     pub(super) fn text_num(&self, x: f64) -> String {
         number::format(x, self.decimals)
     }
 
     pub(super) fn latex(&self, s: Sym) -> String {
         self.names.latex(s)
+    }
+
+    /// ∂of/∂wrt where `of` is LaTeX (`E_{reg}`).
+    pub(super) fn partial_of(&self, of: &str, wrt: Sym) -> String {
+        format!("\\frac{{\\partial {of}}}{{\\partial {}}}", self.latex(wrt))
     }
 
     pub(super) fn partial(&self, of: Sym, wrt: Sym) -> String {

@@ -40,8 +40,14 @@ pub(super) fn view(ctx: &Ctx<'_, '_>) -> Vec<LayerView> {
 }
 
 /// Each output's error and their sum, written as `total_lhs`; `value` is
-/// the error the page names (the pass's own, or the batch's).
-pub(super) fn error_view(ctx: &Ctx<'_, '_>, total_lhs: String, value: f64) -> ErrorView {
+/// the error the page names (the pass's own, or the batch's), and
+/// `penalty` the L2 term E_reg added to the sum, when it is.
+pub(super) fn error_view(
+    ctx: &Ctx<'_, '_>,
+    total_lhs: String,
+    value: f64,
+    penalty: Option<f64>,
+) -> ErrorView {
     let net = ctx.sol.net;
     let d = ctx.pass;
     let outputs: Vec<u32> = net.outputs().collect();
@@ -60,29 +66,36 @@ pub(super) fn error_view(ctx: &Ctx<'_, '_>, total_lhs: String, value: f64) -> Er
             }
         })
         .collect();
-    let sym: Part = outputs
+    let mut sym: Part = outputs
         .iter()
         .enumerate()
         .map(|(i, &x)| plus(i, ctx.latex(Sym::Err(x))))
         .collect();
-    let vals: Part = outputs
+    let mut vals: Part = outputs
         .iter()
         .enumerate()
         .map(|(i, &x)| plus_num(ctx, i, d.forward.err[x as usize]))
         .collect();
+    let penalty_lines = ctx.penalty_lines(penalty);
+    if let Some(r) = penalty {
+        sym.push(plus(sym.len(), "E_{reg}".to_string()));
+        vals.push(plus_num(ctx, vals.len(), r));
+    }
     let mut parts = vec![sym];
-    if outputs.len() > 1 {
+    if vals.len() > 1 {
         parts.push(vals);
     }
-    parts.push(vec![ctx.num(d.forward.total)]);
+    parts.push(vec![ctx.num(value)]);
     let total = chain_lines(&total_lhs, &parts);
     let lines = outs
         .iter()
         .flat_map(|o| o.lines.iter().cloned())
+        .chain(penalty_lines.iter().cloned())
         .chain(total.iter().cloned())
         .collect();
     ErrorView {
         outputs: outs,
+        penalty: penalty_lines,
         total,
         value: ctx.num(value),
         lines,

@@ -91,7 +91,13 @@ pub fn build(
     let samples = network::samples(&ctx);
     let combined = network::combined(&ctx);
     // With data the page's E_total is the samples' combined error.
-    let error = forward::error_view(&ctx, ctx.latex(crate::expr::Sym::ErrTotal), d.total);
+    let penalty = d.penalty.filter(|_| net.data.is_none());
+    let error = forward::error_view(
+        &ctx,
+        ctx.latex(crate::expr::Sym::ErrTotal),
+        d.total,
+        penalty,
+    );
 
     let large = net.params.len() > FULL_UP_TO;
     let omitted = (large && !opts.full && opts.only.is_empty()).then_some(net.params.len());

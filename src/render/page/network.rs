@@ -79,6 +79,26 @@ pub(super) fn view(ctx: &Ctx<'_, '_>) -> NetworkView {
         loss: net.loss.keyword().to_string(),
         loss_latex: loss_latex(ctx),
         rate: ctx.num(net.rate),
+        l2: net.l2.as_ref().map(|l| {
+            let names: Vec<String> = l
+                .params
+                .iter()
+                .map(|&p| format!("{}^{{2}}", ctx.latex(Sym::Param(p))))
+                .collect();
+            let sum = if names.len() <= 8 {
+                names.join(" + ")
+            } else {
+                format!(
+                    "{} + \\dots + {}",
+                    names[..3].join(" + "),
+                    names[names.len() - 1]
+                )
+            };
+            format!(
+                "E_{{reg}} = \\frac{{\\lambda}}{{2}} ({sum}), \\ \\lambda = {}",
+                ctx.num(l.lambda)
+            )
+        }),
         param_count: net.params.len(),
     }
 }
@@ -151,6 +171,7 @@ pub(super) fn samples(ctx: &Ctx<'_, '_>) -> Vec<SampleView> {
                         &sctx,
                         format!("E^{{({})}}", k + 1),
                         der.forward.total,
+                        None,
                     ),
                     total: ctx.text_num(der.forward.total),
                 }

@@ -92,6 +92,9 @@ pub struct NetworkView {
     pub loss_latex: String,
     /// The learning rate, formatted.
     pub rate: String,
+    /// The L2 term, `E_{reg} = \frac{\lambda}{2} (w_{1}^{2} + …)` with
+    /// `\lambda = 0.01`, when the loss has one.
+    pub l2: Option<String>,
     /// The number of params.
     pub param_count: usize,
 }
@@ -123,9 +126,11 @@ pub struct LayerView {
 pub struct ErrorView {
     /// Lines for each E_k.
     pub outputs: Vec<NeuronView>,
+    /// Lines for the L2 term E_reg, when E_total has one.
+    pub penalty: Vec<String>,
     /// Lines for E_total.
     pub total: Vec<String>,
-    /// Lines of every E_k, then E_total, as one block.
+    /// Lines of every E_k, E_reg, then E_total, as one block.
     pub lines: Vec<String>,
     /// E_total, formatted.
     pub value: String,
@@ -203,6 +208,8 @@ pub struct StepView {
     pub factors: Vec<FactorView>,
     /// δ's defined here (product of the first factors).
     pub deltas: Vec<DeltaDef>,
+    /// Lines of ∂E_reg/∂p = λ·p, when the L2 term covers the param.
+    pub penalty: Vec<String>,
     /// Lines of the product.
     pub product: Vec<String>,
     /// Lines of the update.
