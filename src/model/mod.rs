@@ -393,7 +393,7 @@ impl L2 {
     /// ∂E_reg/∂p = λ·p, where `value` is p's value; `None` when it does
     /// not cover `p`.
     pub fn gradient(&self, p: u32, value: f64) -> Option<f64> {
-        self.covers(p).then(|| self.lambda * value)
+        self.covers(p).then_some(self.lambda * value)
     }
 }
 

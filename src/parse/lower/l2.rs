@@ -8,7 +8,7 @@ use crate::notation::glob;
 impl Lowerer<'_> {
     /// The L2 term: the names and globs resolved to params once every
     /// param (dense layers' too) is known.
-    pub(super) fn resolve_l2(&mut self, l2: Option<(f64, Option<Vec<(String, Span)>>, Span)>) {
+    pub(super) fn resolve_l2(&mut self, l2: Option<RawL2>) {
         let Some((lambda, names, span)) = l2 else {
             return;
         };

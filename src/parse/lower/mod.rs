@@ -93,11 +93,14 @@ struct Raw<'i> {
     rate: Option<(f64, Span)>,
     optimizer: Option<(crate::optimizer::Optimizer, Span)>,
     weight_decay: Option<(f64, Span)>,
-    /// `l2 λ [on NAMES]`: λ, the names or globs with their places, and the statement.
-    l2: Option<(f64, Option<Vec<(String, Span)>>, Span)>,
+    l2: Option<RawL2>,
     init: Option<(InitDist, u64, Span)>,
     data: Option<(String, usize, Span)>,
 }
+
+/// `l2 λ [on NAMES]` as read: λ, the names or globs with their places, and
+/// the statement.
+type RawL2 = (f64, Option<Vec<(String, Span)>>, Span);
 
 struct RawLayer<'i> {
     name: String,
