@@ -161,14 +161,23 @@ impl Combined {
                     .collect::<Vec<f64>>(),
             );
         }
-        let total = combine(&mut errors.iter().copied());
+        // The L2 term is the batch's, added once to the combined values.
+        let penalty = |ps: &[f64]| net.l2.as_ref().map_or(0.0, |l| l.penalty(ps));
+        let total = combine(&mut errors.iter().copied()) + penalty(&params);
         let grad: Vec<f64> = (0..params.len())
-            .map(|q| combine(&mut grads.iter().map(|g| g[q])))
+            .map(|q| {
+                let g = combine(&mut grads.iter().map(|g| g[q]));
+                let l2 = net.l2.as_ref();
+                g + l2
+                    .and_then(|l| l.gradient(q as u32, params[q]))
+                    .unwrap_or(0.0)
+            })
             .collect();
+        let rule = net.update_rule();
         let updated: Vec<f64> = params
             .iter()
             .zip(&grad)
-            .map(|(p, g)| p - net.rate * g)
+            .map(|(&p, &g)| crate::optimizer::first_step(&rule, None, p, g).after)
             .collect();
         let mut after_each = Vec::new();
         for one in nets {
@@ -179,7 +188,7 @@ impl Combined {
             }
             after_each.push(Point::at(&g, leaves).value(Sym::ErrTotal));
         }
-        let after = combine(&mut after_each.into_iter());
+        let after = combine(&mut after_each.into_iter()) + penalty(&updated);
         Combined {
             net_rate: net.rate,
             params,

@@ -81,6 +81,20 @@ pub(crate) struct Variant {
     pub(crate) update: UpdateRule,
     /// A slip in working the optimizer's step (Adam).
     pub(crate) slip: Option<crate::optimizer::Slip>,
+    /// How the L2 term enters E_total.
+    pub(crate) l2: L2Mode,
+}
+
+/// How a variant takes the L2 term of E_total.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) enum L2Mode {
+    /// ½λΣp².
+    #[default]
+    Textbook,
+    /// Left out.
+    Off,
+    /// Times this factor (2: λΣp², whose derivative is 2λp).
+    Scaled(f64),
 }
 
 pub(super) fn flag(v: &[bool], layer: u32) -> bool {
@@ -150,19 +164,57 @@ fn definitions(net: &Network, variant: &Variant) -> (Vec<Sym>, HashMap<Sym, Expr
     }
     let count = net.outputs().len();
     let loss = variant.value_loss.as_ref().unwrap_or(&net.loss);
-    let mut total: Option<Expr> = None;
     for k in net.outputs() {
         nodes.push(Sym::Err(k));
         defs.insert(Sym::Err(k), loss_expr(loss, k, count));
+    }
+    nodes.push(Sym::ErrTotal);
+    defs.insert(Sym::ErrTotal, total_def(net, variant));
+    (nodes, defs)
+}
+
+/// E_total = Σ_k E_k, and the L2 term as `variant` takes it.
+fn total_def(net: &Network, variant: &Variant) -> Expr {
+    let mut total: Option<Expr> = None;
+    for k in net.outputs() {
         let e = Expr::Var(Sym::Err(k));
         total = Some(match total {
             None => e,
             Some(t) => Expr::bin(BinOp::Add, t, e),
         });
     }
-    nodes.push(Sym::ErrTotal);
-    defs.insert(Sym::ErrTotal, total.unwrap_or(Expr::Num(0.0)));
-    (nodes, defs)
+    let mut total = total.unwrap_or(Expr::Num(0.0));
+    if let Some(l2) = &net.l2 {
+        let scale = match variant.l2 {
+            L2Mode::Textbook => Some(1.0),
+            L2Mode::Off => None,
+            L2Mode::Scaled(s) => Some(s),
+        };
+        if let Some(s) = scale {
+            total = Expr::bin(BinOp::Add, total, penalty_expr(l2, s));
+        }
+    }
+    total
+}
+
+/// `scale`·½λ·(p₁² + p₂² + …), the sum balanced so that its depth grows
+/// with the logarithm of the number of params.
+fn penalty_expr(l2: &crate::model::L2, scale: f64) -> Expr {
+    fn sum(ps: &[u32]) -> Expr {
+        match ps {
+            [] => Expr::Num(0.0),
+            [p] => Expr::bin(BinOp::Pow, Expr::Var(Sym::Param(*p)), Expr::Num(2.0)),
+            _ => {
+                let (a, b) = ps.split_at(ps.len() / 2);
+                Expr::bin(BinOp::Add, sum(a), sum(b))
+            }
+        }
+    }
+    Expr::bin(
+        BinOp::Mul,
+        Expr::Num(scale * 0.5 * l2.lambda),
+        sum(&l2.params),
+    )
 }
 
 impl<'n> Graph<'n> {
@@ -523,6 +575,9 @@ fn changed_definitions(net: &Network, variant: &Variant) -> HashMap<Sym, Expr> {
         for k in net.outputs() {
             own.insert(Sym::Err(k), loss_expr(loss, k, count));
         }
+    }
+    if net.l2.is_some() && variant.l2 != L2Mode::Textbook {
+        own.insert(Sym::ErrTotal, total_def(net, variant));
     }
     own
 }

@@ -52,11 +52,16 @@ pub enum Mistake {
     EpsilonInsideSqrt,
     /// The optimizer's update applied with the raw gradient: p − η·g.
     RawGradientUpdate,
+    /// The L2 term ½λΣp² left out of E_total, and its λ·p out of the gradient.
+    L2Forgotten,
+    /// The L2 term's ½ and the 2 of p² not cancelled: 2λ·p (or λ·p/2) in
+    /// the gradient.
+    L2Factor,
 }
 
 impl Mistake {
     /// Every mistake, in the order diagnoses are tried.
-    pub const ALL: [Mistake; 20] = [
+    pub const ALL: [Mistake; 22] = [
         Mistake::CarriedForward,
         Mistake::ForgotHalf,
         Mistake::SignFlip,
@@ -77,6 +82,8 @@ impl Mistake {
         Mistake::BetasSwapped,
         Mistake::EpsilonInsideSqrt,
         Mistake::RawGradientUpdate,
+        Mistake::L2Forgotten,
+        Mistake::L2Factor,
     ];
 
     /// The stable code (`forgot_half`, `sign_flip`, …).
@@ -102,6 +109,8 @@ impl Mistake {
             Mistake::BetasSwapped => "betas_swapped",
             Mistake::EpsilonInsideSqrt => "epsilon_inside_sqrt",
             Mistake::RawGradientUpdate => "raw_gradient_update",
+            Mistake::L2Forgotten => "l2_forgotten",
+            Mistake::L2Factor => "l2_factor",
         }
     }
 }
@@ -176,6 +185,28 @@ pub(crate) fn candidates(net: &Network) -> Vec<Candidate> {
                 ..v()
             };
             push(Mistake::ForgotHalf, None, Some(variant));
+        }
+    }
+
+    if net.l2.is_some() {
+        use super::graph::L2Mode;
+        push(
+            Mistake::L2Forgotten,
+            None,
+            Some(Variant {
+                l2: L2Mode::Off,
+                ..v()
+            }),
+        );
+        for scale in [2.0, 0.5] {
+            push(
+                Mistake::L2Factor,
+                None,
+                Some(Variant {
+                    l2: L2Mode::Scaled(scale),
+                    ..v()
+                }),
+            );
         }
     }
 

@@ -98,6 +98,12 @@ gradients were taken; every gradient uses the original weights"
         (Mistake::EpsilonInsideSqrt, _) => {
             "ε went inside the square root; it is added after: m̂/(√v̂ + ε)".to_string()
         }
+        (Mistake::L2Forgotten, _) => {
+            "the L2 term was left out: E_total has ½λΣp², and ∂E_total/∂p has λ·p".to_string()
+        }
+        (Mistake::L2Factor, _) => {
+            "the L2 term's ½ and the 2 of p² cancel: ∂(½λp²)/∂p = λ·p".to_string()
+        }
         (Mistake::RawGradientUpdate, _) => {
             "the update used the raw gradient, p − η·g; Adam steps by η·m̂/(√v̂ + ε)".to_string()
         }
