@@ -660,6 +660,8 @@ fn variant_is_default(v: &Variant) -> bool {
         && v.single_via.is_none()
         && !v.early_update
         && v.update == UpdateRule::Descent
+        && v.slip.is_none()
+        && v.l2 == L2Mode::Textbook
 }
 
 /// out_X → net_X, anything else as it is.

@@ -11,6 +11,7 @@
 //! the variant is drawn again.
 
 use crate::check::{self, Mistake, Quantity};
+use crate::expr::Sym;
 use crate::model::{Batch, Network};
 
 /// The most digits added to an answer so that it rules out every classic
@@ -111,6 +112,27 @@ impl Slip {
     }
 }
 
+/// What the batch's L2 term adds to quantity `q`: E_reg to E_total, λ·p to
+/// ∂E_total/∂p and −η·λ·p to p⁺ (gradient descent).
+fn batch_l2(net: &Network, q: Quantity) -> f64 {
+    let Some(l2) = &net.l2 else {
+        return 0.0;
+    };
+    let value = |p: u32| net.params[p as usize].value;
+    match q {
+        Quantity::Value(Sym::ErrTotal) => {
+            let ps: Vec<f64> = net.params.iter().map(|p| p.value).collect();
+            l2.penalty(&ps)
+        }
+        Quantity::Partial {
+            of: Sym::ErrTotal,
+            wrt: Sym::Param(p),
+        } => l2.gradient(p, value(p)).unwrap_or(0.0),
+        Quantity::Updated(p) => -net.rate * l2.gradient(p, value(p)).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
 /// The value every classic mistake gives for each of `quantities` of
 /// `net` (NaN where a mistake has nothing to say about a quantity), given
 /// the exact values `exact` of the quantities and the exact E_total.
@@ -128,8 +150,10 @@ pub(crate) fn wrong_values(
             .map(|(m, v)| (Slip::Known(m), v))
             .collect(),
         Some(data) => {
+            // Each sample without the L2 term, which the batch adds once.
             let mut one = net.clone();
             one.data = None;
+            one.l2 = None;
             let n = data.rows.len() as f64;
             let mut sums: Vec<(Slip, Vec<f64>)> = Vec::new();
             for (xs, ts) in &data.rows {
@@ -161,6 +185,7 @@ pub(crate) fn wrong_values(
                         }
                         (_, Batch::Sum) => *v,
                     };
+                    *v += batch_l2(net, *q);
                 }
             }
             sums
@@ -220,13 +245,17 @@ pub(crate) fn mark(x: f64, base: Precision, wrong: &[(Slip, f64)]) -> Result<Mar
             if !m.is_finite() || (m - x).abs() <= 1e-9 * x.abs() {
                 continue;
             }
+            // ε inside Adam's root moves the update by about ε/(2√v̂) of
+            // itself: below any written digit unless the gradient is about
+            // 0, so it is ruled out where it shows and never redraws.
+            let faint = slip == Slip::Known(Mistake::EpsilonInsideSqrt);
             let asked = p.round(m).1;
             let apart = (m - x).abs() >= unit && (asked - key_value).abs() > tol * (1.0 + 1e-9);
             if apart {
                 if !rules_out.contains(&slip.code()) {
                     rules_out.push(slip.code());
                 }
-            } else {
+            } else if !faint {
                 collided = Some(slip.code());
                 break;
             }

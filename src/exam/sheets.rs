@@ -668,6 +668,31 @@ fn rows(net: &Network, text: &dyn Fn(&str) -> String) -> Vec<RowView> {
             items,
         });
     }
+    // The L2 term: λ, and the params it covers (as maths, which both
+    // sheets write as they are).
+    if let Some(l2) = &net.l2 {
+        let names: Vec<String> = l2
+            .params
+            .iter()
+            .map(|&p| latex_name(&net.params[p as usize].name))
+            .collect();
+        let over = if names.len() <= 8 {
+            names.join(", ")
+        } else {
+            format!(
+                "{}, \\dots, {}",
+                names[..3].join(", "),
+                names[names.len() - 1]
+            )
+        };
+        rows.push(RowView {
+            label: format!("{} (${over}$)", text("l2")),
+            items: vec![ItemView {
+                latex: "\\lambda".to_string(),
+                value: source::shortest(l2.lambda),
+            }],
+        });
+    }
     rows
 }
 

@@ -326,6 +326,17 @@ fn group(net: &Network, d: &Derivation, page: &Page, id: String) -> Group {
         ));
         total.push(c.v(&c.name(Sym::Err(x))));
     }
+    if let Some(l2) = &net.l2 {
+        let squares: Vec<String> = l2
+            .params
+            .iter()
+            .map(|&p| {
+                let v = c.v(&c.name(Sym::Param(p)));
+                format!("{v} * {v}")
+            })
+            .collect();
+        total.push(format!("{:?} * ({})", 0.5 * l2.lambda, squares.join(" + ")));
+    }
     items.push(c.item(
         Quantity::Value(Sym::ErrTotal),
         "E_total".to_string(),
@@ -445,6 +456,9 @@ fn param_items(c: &mut Ctx<'_>, p: usize) -> Vec<Item> {
     }
     let g = &d.params[p];
     let name = c.partial_name(Sym::ErrTotal, psym);
+    if let Some(l2) = c.net.l2.as_ref().filter(|l| l.covers(p as u32)) {
+        sum.push(format!("{:?} * {}", l2.lambda, c.v(&c.name(psym))));
+    }
     let formula = if sum.is_empty() {
         "0".to_string()
     } else {
@@ -659,6 +673,9 @@ fn batch(net: &Network, d: &Derivation) -> Group {
     let tables: Vec<_> = (0..rows)
         .map(|k| mistake_values(&net.one_sample(k), &qs))
         .collect();
+    // The L2 term, the batch's: E_reg, then each param's λ·p.
+    let mut penalty = vec![d.penalty.unwrap_or(0.0)];
+    penalty.extend(d.params.iter().map(|g| g.penalty.unwrap_or(0.0)));
     // A mistake's combined value: the same mistake in every sample.
     let combined = |i: usize| -> Vec<(crate::check::Mistake, f64, String)> {
         let mut out = Vec::new();
@@ -676,7 +693,7 @@ fn batch(net: &Network, d: &Derivation) -> Group {
                 }
             }
             if all && !out.iter().any(|(mm, _, _)| *mm == m.mistake) {
-                out.push((m.mistake, scale * sum, m.words.clone()));
+                out.push((m.mistake, scale * sum + penalty[i], m.words.clone()));
             }
         }
         out
