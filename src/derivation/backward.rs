@@ -232,7 +232,8 @@ impl Plan<'_> {
         };
         let params = (0..net.params.len())
             .map(|p| {
-                let value = combine(&|s| s.gradients[p].value);
+                let samples = combine(&|s| s.gradients[p].value);
+                let value = samples;
                 let penalty = l2
                     .and_then(|l| l.gradient(p as u32, values.params[p]))
                     .map(|r| b.r(r));
@@ -243,6 +244,7 @@ impl Plan<'_> {
                 let step = self.update(&b, p, value)?;
                 Ok(ParamGrad {
                     value,
+                    samples,
                     penalty,
                     updated: step.after,
                     step,

@@ -128,6 +128,9 @@ pub struct ParamGrad {
     /// ∂E_total/∂p: the one sample's, or the mean or sum over the samples,
     /// plus `penalty`.
     pub value: f64,
+    /// The samples' part of `value`: the one sample's gradient, or their
+    /// mean or sum.
+    pub samples: f64,
     /// ∂E_reg/∂p = λ·p, when the L2 term covers p.
     pub penalty: Option<f64>,
     /// p⁺: p − η·∂E_total/∂p, or the first step of the network's optimizer.

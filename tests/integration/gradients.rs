@@ -171,6 +171,9 @@ struct NetSpec {
     data: Option<(Rows, bool)>,
     /// Values of the params inside functions (`s`, `g`, `q`).
     fn_params: [f64; 3],
+    /// An L2 term: λ, and whether it covers every param (`on *`) rather
+    /// than the weights.
+    l2: Option<(f64, bool)>,
 }
 
 fn weight() -> impl Strategy<Value = f64> {
@@ -251,9 +254,10 @@ fn net_spec() -> impl Strategy<Value = NetSpec> {
             ),
         ),
         proptest::array::uniform3(weight()),
+        proptest::option::weighted(0.3, (0.001..0.5f64, any::<bool>())),
     )
         .prop_map(
-            |(inputs, layers, loss, softmax, targets, data, fn_params)| NetSpec {
+            |(inputs, layers, loss, softmax, targets, data, fn_params, l2)| NetSpec {
                 inputs,
                 layers,
                 loss,
@@ -268,6 +272,7 @@ fn net_spec() -> impl Strategy<Value = NetSpec> {
                 }),
                 // Away from 0, so that `tanh(s*x)` does not vanish.
                 fn_params: fn_params.map(|v| if v.abs() < 0.2 { v + 0.5 } else { v }),
+                l2: l2.map(|(l, all)| ((l * 1000.0).round() / 1000.0, all)),
             },
         )
 }
@@ -462,6 +467,11 @@ impl NetSpec {
             LossKind::CustomParam => "loss E = sc(target - out)\n",
         });
         s.push_str("rate 0.5\n");
+        match self.l2 {
+            Some((l, true)) => s.push_str(&format!("l2 {l} on *\n")),
+            Some((l, false)) => s.push_str(&format!("l2 {l}\n")),
+            None => {}
+        }
         s
     }
 }

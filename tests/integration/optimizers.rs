@@ -32,6 +32,7 @@ fn relative(a: f64, b: f64) -> f64 {
 #[test]
 fn three_steps_of_every_optimizer_agree_with_the_reference() {
     let mut compared = 0;
+    let mut compared_totals = 0;
     for (key, run) in fixtures() {
         let src = network(&key, run["line"].as_str().unwrap());
         let json = Test::new()
@@ -53,6 +54,25 @@ fn three_steps_of_every_optimizer_agree_with_the_reference() {
                 );
                 compared += 1;
             }
+        }
+        // With an L2 term, E_total (with ½λΣp²) before each step.
+        if let Some(totals) = run.get("E_total").and_then(Value::as_array) {
+            for (t, want) in totals.iter().enumerate() {
+                let got = steps[t]["E_total"].as_f64().unwrap();
+                let want = want.as_f64().unwrap();
+                assert!(
+                    relative(got, want) <= 1e-9,
+                    "{key}, E_total before step {}: {got} vs {want}",
+                    t + 1
+                );
+                compared_totals += 1;
+            }
+            assert!(
+                relative(
+                    v["values"]["E_total"].as_f64().unwrap(),
+                    totals[0].as_f64().unwrap()
+                ) <= 1e-9
+            );
         }
         // The first step is also the derivation's own update.
         for (p, x) in run["steps"][0].as_object().unwrap() {
@@ -76,8 +96,10 @@ fn three_steps_of_every_optimizer_agree_with_the_reference() {
             );
         }
     }
-    // 9 optimizers × (10 Mazur + 9 XOR params) × 3 steps.
-    assert_eq!(compared, 9 * (10 + 9) * 3);
+    // 9 optimizers and 3 runs with an L2 term × (10 Mazur + 9 XOR params)
+    // × 3 steps.
+    assert_eq!(compared, 12 * (10 + 9) * 3);
+    assert_eq!(compared_totals, 3 * 2 * 3);
 }
 
 #[test]

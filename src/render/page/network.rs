@@ -197,24 +197,42 @@ pub(super) fn combined(ctx: &Ctx<'_, '_>) -> Vec<String> {
             .enumerate()
             .map(|(i, s)| plus_num(ctx, i, s.forward.total))
             .collect();
+        // The L2 term, added once to the samples' errors combined.
+        let (reg, reg_value) = match d.penalty {
+            Some(r) => (
+                " + E_{reg}".to_string(),
+                format!(" {}", plus_num(ctx, 1, r)),
+            ),
+            None => (String::new(), String::new()),
+        };
         let lhs = "E_{total}";
-        match net.batch {
+        let mut lines = ctx.penalty_lines(d.penalty);
+        lines.extend(match net.batch {
             crate::model::Batch::Mean => chain_lines(
                 lhs,
                 &[
                     vec![format!(
-                        r"\frac{{1}}{{{n}}} \left({}\right)",
+                        r"\frac{{1}}{{{n}}} \left({}\right){reg}",
                         terms.join(" ")
                     )],
                     vec![format!(
-                        r"\frac{{1}}{{{n}}} \left({}\right)",
+                        r"\frac{{1}}{{{n}}} \left({}\right){reg_value}",
                         vals.join(" ")
                     )],
                     vec![ctx.num(d.total)],
                 ],
             ),
-            crate::model::Batch::Sum => chain_lines(lhs, &[terms, vals, vec![ctx.num(d.total)]]),
-        }
+            crate::model::Batch::Sum => {
+                let mut terms = terms;
+                let mut vals = vals;
+                if let Some(r) = d.penalty {
+                    terms.push(plus(1, "E_{reg}".to_string()));
+                    vals.push(plus_num(ctx, 1, r));
+                }
+                chain_lines(lhs, &[terms, vals, vec![ctx.num(d.total)]])
+            }
+        });
+        lines
     })
 }
 

@@ -73,7 +73,12 @@ pub(super) fn sample_gradients(ctx: &Ctx<'_, '_>) -> Vec<SampleGradient> {
                     .iter()
                     .map(|x| ctx.text_num(x.gradients[p].value))
                     .collect(),
-                combined: ctx.text_num(d.params[p].value),
+                combined: ctx.text_num(d.params[p].samples),
+                penalty: net
+                    .l2
+                    .as_ref()
+                    .map(|_| ctx.text_num(d.params[p].penalty.unwrap_or(0.0))),
+                gradient: ctx.text_num(d.params[p].value),
                 new: ctx.text_num(d.params[p].updated),
             })
             .collect()

@@ -294,6 +294,11 @@ pub struct SampleGradient {
     pub per_sample: Vec<String>,
     /// Their mean (or sum), formatted.
     pub combined: String,
+    /// With an L2 term: ∂E_reg/∂p = λ·p (0 for a param it does not
+    /// cover), formatted.
+    pub penalty: Option<String>,
+    /// ∂E_total/∂p: `combined` plus `penalty`, formatted.
+    pub gradient: String,
     /// p⁺, formatted.
     pub new: String,
 }
