@@ -15,6 +15,7 @@ mod extremes;
 mod fuzz_cli;
 mod gradients;
 mod html;
+mod l2;
 mod netgen;
 mod optimizers;
 mod pages;
