@@ -14,6 +14,7 @@
 //! that a classic mistake also gives ([`marking`]) is rejected and the next
 //! one drawn, at most [`max_draws`] times in all.
 
+mod given;
 pub mod marking;
 pub mod sheets;
 mod source;
