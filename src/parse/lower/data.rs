@@ -1,7 +1,48 @@
 //! A `data` block: its header and its rows, one sample a line.
 
+use pest::Parser;
+
 use super::resolve::rows_of;
 use super::*;
+use crate::parse::NnParser;
+
+/// The names of one side of a header, each with its place.
+type Names = Vec<(String, Span)>;
+
+/// The header `i1, i2 -> o1` at byte `at`, by the grammar's `data_header`.
+fn read_header(text: &str, at: usize) -> Option<(Names, Names)> {
+    let pairs = NnParser::parse(Rule::data_header, text).ok()?;
+    let mut sides = pairs
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::data_names)
+        .map(|side| {
+            side.into_inner()
+                .map(|n| {
+                    let s = n.as_span();
+                    (
+                        n.as_str().to_string(),
+                        Span::new(at + s.start(), at + s.end()),
+                    )
+                })
+                .collect::<Names>()
+        });
+    Some((sides.next()?, sides.next()?))
+}
+
+/// A row `0.5, 1 -> 0` by the grammar's `data_row`: its inputs' values and
+/// its targets.
+fn read_row(text: &str) -> Option<(Vec<f64>, Vec<f64>)> {
+    let pairs = NnParser::parse(Rule::data_row, text).ok()?;
+    let mut sides = pairs
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::data_nums)
+        .map(|side| {
+            side.into_inner()
+                .map(|n| n.as_str().parse::<f64>().ok().filter(|x| x.is_finite()))
+                .collect::<Option<Vec<f64>>>()
+        });
+    Some((sides.next()??, sides.next()??))
+}
 
 impl Lowerer<'_> {
     /// Reads a `data` block: a header `i1, i2 -> o1` and one row a line.
@@ -41,48 +82,28 @@ impl Lowerer<'_> {
             self.error(block, "the `data` block is empty");
             return;
         };
-        let Some((ins, outs)) = header.split_once("->") else {
-            self.errors.push(
-                Diagnostic::new(
-                    Span::new(*hpos, hpos + header.len()),
-                    "the first line of `data` names inputs and outputs",
-                )
-                .with_note("write it like `i1, i2 -> o1`"),
-            );
-            return;
+        let (in_names, out_names) = match read_header(header, *hpos) {
+            Some(names) => names,
+            None => match self.header_problem(header, *hpos) {
+                Some(names) => names,
+                None => return,
+            },
         };
-        let names = |side: &str, base: usize| -> Vec<(String, Span)> {
-            let mut out = Vec::new();
-            let mut p = base;
-            for part in side.split(',') {
-                let t = part.trim();
-                let lead = part.len() - part.trim_start().len();
-                out.push((
-                    t.to_string(),
-                    Span::new(p + lead, p + lead + t.len().max(1)),
-                ));
-                p += part.len() + 1;
-            }
-            out
-        };
-        let in_names = names(ins, *hpos);
-        let out_names = names(outs, hpos + ins.len() + 2);
         let (inputs, outputs) = self.data_columns(&in_names, &out_names, layers);
         let mut rows = Vec::new();
         let mut spans = Vec::new();
         for (text, p) in rows_of(body_rows) {
             let span = Span::new(p, p + text.len());
-            let Some((a, b)) = text.split_once("->") else {
-                self.errors.push(Diagnostic::new(
-                    span,
-                    "a data row needs `->` between inputs and targets",
-                ));
-                continue;
+            let read = match read_row(text) {
+                Some((xs, ts)) => {
+                    let xs = self.row_count(xs, text, p, in_names.len(), "inputs");
+                    let ts = self.row_count(ts, text, p, out_names.len(), "targets");
+                    xs.zip(ts)
+                }
+                None => self.row_problem(text, p, &in_names, &out_names),
             };
-            let xs = self.data_numbers(a, p, in_names.len(), "inputs");
-            let ts = self.data_numbers(b, p + a.len() + 2, out_names.len(), "targets");
-            if let (Some(xs), Some(ts)) = (xs, ts) {
-                rows.push((xs, ts));
+            if let Some(row) = read {
+                rows.push(row);
                 spans.push(span);
             }
         }
@@ -101,6 +122,86 @@ impl Lowerer<'_> {
                 spans,
             });
         }
+    }
+
+    /// A header `data_header` does not read: why, located; the names as
+    /// far as they go when it has the arrow.
+    fn header_problem(&mut self, header: &str, hpos: usize) -> Option<(Names, Names)> {
+        let Some((ins, outs)) = header.split_once("->") else {
+            self.errors.push(
+                Diagnostic::new(
+                    Span::new(hpos, hpos + header.len()),
+                    "the first line of `data` names inputs and outputs",
+                )
+                .with_note("write it like `i1, i2 -> o1`"),
+            );
+            return None;
+        };
+        let names = |side: &str, base: usize| -> Vec<(String, Span)> {
+            let mut out = Vec::new();
+            let mut p = base;
+            for part in side.split(',') {
+                let t = part.trim();
+                let lead = part.len() - part.trim_start().len();
+                out.push((
+                    t.to_string(),
+                    Span::new(p + lead, p + lead + t.len().max(1)),
+                ));
+                p += part.len() + 1;
+            }
+            out
+        };
+        Some((names(ins, hpos), names(outs, hpos + ins.len() + 2)))
+    }
+
+    /// `values`, read by the grammar from one side of row `text` at `p`,
+    /// when there are as many as the header names.
+    fn row_count(
+        &mut self,
+        values: Vec<f64>,
+        text: &str,
+        p: usize,
+        want: usize,
+        what: &str,
+    ) -> Option<Vec<f64>> {
+        if values.len() == want {
+            return Some(values);
+        }
+        let arrow = text.find("->").unwrap_or(0);
+        let (start, end) = if what == "inputs" {
+            (p, p + arrow)
+        } else {
+            (p + arrow + 2, p + text.len())
+        };
+        self.errors.push(Diagnostic::new(
+            Span::new(start, end),
+            format!(
+                "this row has {} {what}, the header names {want}",
+                values.len()
+            ),
+        ));
+        None
+    }
+
+    /// A row `data_row` does not read: why, located.
+    fn row_problem(
+        &mut self,
+        text: &str,
+        p: usize,
+        in_names: &Names,
+        out_names: &Names,
+    ) -> Option<(Vec<f64>, Vec<f64>)> {
+        let Some((a, b)) = text.split_once("->") else {
+            self.errors.push(Diagnostic::new(
+                Span::new(p, p + text.len()),
+                "a data row needs `->` between inputs and targets",
+            ));
+            return None;
+        };
+        let xs = self.data_numbers(a, p, in_names.len(), "inputs");
+        let ts = self.data_numbers(b, p + a.len() + 2, out_names.len(), "targets");
+        // Each side has said what is wrong with it.
+        xs.zip(ts)
     }
 
     /// The header's names: inputs (declared here when new) and outputs of
