@@ -95,7 +95,7 @@ pub(super) fn view(ctx: &Ctx<'_, '_>) -> NetworkView {
                 )
             };
             format!(
-                "E_{{reg}} = \\frac{{\\lambda}}{{2}} ({sum}), \\ \\lambda = {}",
+                "E_{{reg}} = \\frac{{\\lambda}}{{2}} ({sum}), \\quad \\lambda = {}",
                 ctx.num(l.lambda)
             )
         }),
