@@ -113,8 +113,8 @@ pub(crate) fn execute(args: Args) -> Result<u8, Failure> {
             output::refuse_same((o, "-o"), (d, "--diagram"))?;
         }
     }
-    // The built-in templates compile while the network is read, solved and
-    // laid out: compiling is most of the time of a small page.
+    // The built-in templates are read back (compiled when chainrule was
+    // built) while the network is read, solved and laid out.
     let compiling = (args.template.is_none() && args.format != Format::Json)
         .then(|| {
             let markup = markup_of(args.format);

@@ -6,6 +6,7 @@
 //! exam's keys and `--template` all render through [`registry`] and
 //! [`render`].
 
+mod compiled;
 mod helpers;
 mod split;
 
@@ -384,13 +385,21 @@ fn build(
         (true, Markup::Latex) => hb.register_escape_fn(escape_latex),
     }
     helpers::register(&mut hb, markup, decimals);
+    let built_in = template.is_none();
     let (name, text) = template.unwrap_or(match markup {
         Markup::Markdown => ("solution.md.hbs", SOLUTION_MD),
         Markup::Latex => ("solution.tex.hbs", SOLUTION_TEX),
     });
-    for (partial, compiled) in compile_all(&split::partials_called(text)) {
-        let mut compiled =
-            compiled.map_err(|e| anyhow!("{}", template_error(partial, &e.to_string())))?;
+    // The built-in partials the template calls, and those they call in turn.
+    let mut queue: Vec<&'static str> = split::partial_names(text).filter_map(known).collect();
+    while let Some(partial) = queue.pop() {
+        if hb.has_template(partial) {
+            continue;
+        }
+        let Some((partial, mut compiled)) = builtin(partial) else {
+            continue;
+        };
+        partials_called(&compiled, &mut queue);
         if user {
             trust(&mut compiled);
         }
@@ -404,7 +413,13 @@ fn build(
         }
     }
     hb.register_template("solution", solution);
-    if let Some(parts) = split::steps_apart(text) {
+    // The built-in pages' steps render apart (a test says so); a template
+    // given is read for it.
+    let parts = match built_in {
+        true => split::around_steps(text),
+        false => split::steps_apart(text),
+    };
+    if let Some(parts) = parts {
         let registered = [(HEAD, parts.head), (STEP, parts.step), (TAIL, parts.tail)]
             .iter()
             .all(|(part, text)| register_part(&mut hb, part, text));
@@ -543,41 +558,49 @@ fn recursion(t: &Template) -> Option<String> {
     None
 }
 
-/// Compiles `partials` on two threads (compiling is most of the cost of a
-/// small page), split into two halves of about the same length.
-fn compile_all(
-    partials: &[(&'static str, &'static str)],
-) -> Vec<(&'static str, Result<Template, handlebars::TemplateError>)> {
-    let compile = |(name, text): &(&'static str, &'static str)| {
-        (
-            *name,
-            Template::compile_with_name(text, (*name).to_string()),
-        )
-    };
-    let mut by_length: Vec<_> = partials.to_vec();
-    by_length.sort_by_key(|(_, text)| std::cmp::Reverse(text.len()));
-    let (mut there, mut here) = (Vec::new(), Vec::new());
-    let (mut there_len, mut here_len) = (0, 0);
-    for p in by_length {
-        if there_len <= here_len {
-            there_len += p.1.len();
-            there.push(p);
-        } else {
-            here_len += p.1.len();
-            here.push(p);
+/// The built-in partial `name` (its name as `'static`), as `build.rs`
+/// compiled it.
+fn builtin(name: &str) -> Option<(&'static str, Template)> {
+    const COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/partials.bin"));
+    let mut r = compiled::Reader::new(COMPILED);
+    while !r.is_empty() {
+        let found = r.str()?;
+        let bytes = r.bytes()?;
+        if found == name {
+            return Some((found, compiled::Reader::new(bytes).template()?));
         }
     }
-    std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .spawn_scoped(scope, || there.iter().map(compile).collect::<Vec<_>>())
-            .ok();
-        let mut out: Vec<_> = here.iter().map(compile).collect();
-        match thread.and_then(|t| t.join().ok()) {
-            Some(done) => out.extend(done),
-            None => out.extend(there.iter().map(compile)),
+    None
+}
+
+/// The built-in partial named `name`, if there is one.
+fn known(name: &str) -> Option<&'static str> {
+    PARTIALS.iter().map(|(n, _)| *n).find(|n| *n == name)
+}
+
+/// Adds to `names` the built-in partials `t` calls.
+fn partials_called(t: &Template, names: &mut Vec<&'static str>) {
+    for e in &t.elements {
+        match e {
+            TemplateElement::HelperBlock(h) => {
+                for t in [&h.template, &h.inverse].into_iter().flatten() {
+                    partials_called(t, names);
+                }
+            }
+            TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
+                names.extend(d.name.as_name().and_then(known));
+                if let Some(t) = &d.template {
+                    partials_called(t, names);
+                }
+            }
+            TemplateElement::DecoratorBlock(d) => {
+                if let Some(t) = &d.template {
+                    partials_called(t, names);
+                }
+            }
+            _ => {}
         }
-        out
-    })
+    }
 }
 
 /// Registers `text` as `part`, with every call of a built-in partial
@@ -623,8 +646,14 @@ fn inline_partials(hb: &Handlebars<'static>, mut t: Template, depth: usize) -> T
         match called {
             Some(partial) => {
                 let partial = inline_partials(hb, partial, depth + 1);
+                let n = partial.elements.len();
                 elements.extend(partial.elements);
-                mapping.extend(partial.mapping);
+                if partial.mapping.len() == n {
+                    mapping.extend(partial.mapping);
+                } else if let Some(call) = old_mapping.get(i) {
+                    // A built-in partial has no line numbers: its call's.
+                    mapping.extend(std::iter::repeat(call.clone()).take(n));
+                }
             }
             None => {
                 elements.push(e);

@@ -22,7 +22,7 @@ pub(super) fn partials_called(text: &str) -> Vec<(&'static str, &'static str)> {
 }
 
 /// The names after `{{>` (or `{{~>`) in `text`.
-fn partial_names(text: &str) -> impl Iterator<Item = &str> {
+pub(super) fn partial_names(text: &str) -> impl Iterator<Item = &str> {
     tags(text).filter_map(|tag| {
         let rest = tag.strip_prefix('>')?.trim_start();
         let end = rest
@@ -64,14 +64,9 @@ pub(super) struct Apart<'t> {
 /// with the step's fields at the root next to `t`, such a body writes what
 /// it writes inside the block.
 pub(super) fn steps_apart(text: &str) -> Option<Apart<'_>> {
-    const OPEN: &str = "{{#each backward}}";
-    let start = text.find(OPEN)?;
-    if text[start + 1..].contains(OPEN) {
-        return None;
-    }
-    let body_start = start + OPEN.len();
-    let (body_end, after) = block_end(&text[body_start..])?;
-    let step = &text[body_start..body_start + body_end];
+    let Apart {
+        head, step, tail, ..
+    } = around_steps(text)?;
     let mut body = step.to_string();
     for (_, partial) in partials_called(step) {
         body.push_str(partial);
@@ -79,8 +74,6 @@ pub(super) fn steps_apart(text: &str) -> Option<Apart<'_>> {
     if !reads_only_the_step(&body) {
         return None;
     }
-    let head = &text[..start];
-    let tail = &text[body_start + after..];
     let mut frame = format!("{head}{tail}");
     for (_, partial) in partials_called(&frame.clone()) {
         frame.push_str(partial);
@@ -90,6 +83,25 @@ pub(super) fn steps_apart(text: &str) -> Option<Apart<'_>> {
         step,
         tail,
         frame_reads_steps: reads_backward(&frame),
+    })
+}
+
+/// `text` split around its one `{{#each backward}}` block, without
+/// reading what the block's body or the rest read: for the built-in pages,
+/// whose steps are known to render apart.
+pub(super) fn around_steps(text: &str) -> Option<Apart<'_>> {
+    const OPEN: &str = "{{#each backward}}";
+    let start = text.find(OPEN)?;
+    if text[start + 1..].contains(OPEN) {
+        return None;
+    }
+    let body_start = start + OPEN.len();
+    let (body_end, after) = block_end(&text[body_start..])?;
+    Some(Apart {
+        head: &text[..start],
+        step: &text[body_start..body_start + body_end],
+        tail: &text[body_start + after..],
+        frame_reads_steps: false,
     })
 }
 
@@ -176,6 +188,8 @@ mod tests {
         for text in [super::super::SOLUTION_MD, super::super::SOLUTION_TEX] {
             let apart = steps_apart(text).expect("splits");
             assert!(apart.step.starts_with("{{> ") && !apart.frame_reads_steps);
+            assert_eq!(around_steps(text), Some(apart));
+            let apart = steps_apart(text).expect("splits");
             assert_eq!(
                 format!(
                     "{}{{{{#each backward}}}}{}{{{{/each}}}}{}",
