@@ -530,7 +530,7 @@ fn draw(
     specs: &[VarySpec],
     asked: &[Asked],
     opts: &Options,
-    realize: &dyn Fn(&[f64]) -> Result<Network, ExamError>,
+    realize: &(dyn Fn(&[f64]) -> Result<Network, ExamError> + Sync),
 ) -> Result<(Vec<Drawn>, DrawStats), ExamError> {
     let n = opts.variants;
     // How many different variants the grids can give at most.
@@ -562,37 +562,76 @@ fn draw(
     let limit = max_draws(n);
     let mut draws = 0;
     while out.len() < n && draws < limit {
-        draws += 1;
-        let picks: Vec<u64> = varied
-            .iter()
-            .map(|v| rng.below(specs[v.spec].values.len()))
+        // The next draws' picks, in the order the rng gives them whatever
+        // becomes of each; their networks are judged on all cores ahead of
+        // being taken in turn below (a draw past the last one taken is
+        // judged for nothing).
+        let ahead = (n - out.len()).clamp(1, 512).min(limit - draws);
+        let batch: Vec<Vec<u64>> = (0..ahead)
+            .map(|_| {
+                varied
+                    .iter()
+                    .map(|v| rng.below(specs[v.spec].values.len()))
+                    .collect()
+            })
             .collect();
-        if seen.contains(&picks) {
-            rejects.repeated += 1;
-            continue;
-        }
-        let values: Vec<f64> = varied
-            .iter()
-            .zip(&picks)
-            .map(|(v, &k)| specs[v.spec].values.get(k))
-            .collect();
-        let trial = realize(&values)?;
-        match judge(&trial, asked, opts.precision) {
-            Ok(marks) => {
-                seen.insert(picks);
-                out.push((values, marks));
+        let values_of = |picks: &[u64]| -> Vec<f64> {
+            varied
+                .iter()
+                .zip(picks)
+                .map(|(v, &k)| specs[v.spec].values.get(k))
+                .collect()
+        };
+        let seen_before = &seen;
+        let (judged, ()) = crate::render::parallel::chunks(
+            &batch,
+            |group| {
+                group
+                    .iter()
+                    .map(|picks| {
+                        (!seen_before.contains(picks)).then(|| {
+                            realize(&values_of(picks))
+                                .map(|trial| judge(&trial, asked, opts.precision))
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || (),
+        );
+        let judged = judged
+            .into_iter()
+            .flat_map(|chunk| chunk.expect("an exam thread panicked (this is a bug in chainrule)"));
+        for (picks, verdict) in batch.into_iter().zip(judged) {
+            if out.len() == n || draws == limit {
+                break;
             }
-            Err(Reject::Mistaken(what)) => {
-                rejects.mistaken += 1;
-                rejects.mistaken_example.get_or_insert(what);
-            }
-            Err(Reject::Zero(name)) => {
-                rejects.zero += 1;
-                rejects.zero_example.get_or_insert(name);
-            }
-            Err(Reject::NotFinite(what)) => {
-                rejects.not_finite += 1;
-                rejects.not_finite_example.get_or_insert(what);
+            draws += 1;
+            // A repeat of a variant taken earlier in this batch was judged
+            // too: it is still a repeat.
+            let verdict = match verdict {
+                Some(v) if !seen.contains(&picks) => v?,
+                _ => {
+                    rejects.repeated += 1;
+                    continue;
+                }
+            };
+            match verdict {
+                Ok(marks) => {
+                    out.push((values_of(&picks), marks));
+                    seen.insert(picks);
+                }
+                Err(Reject::Mistaken(what)) => {
+                    rejects.mistaken += 1;
+                    rejects.mistaken_example.get_or_insert(what);
+                }
+                Err(Reject::Zero(name)) => {
+                    rejects.zero += 1;
+                    rejects.zero_example.get_or_insert(name);
+                }
+                Err(Reject::NotFinite(what)) => {
+                    rejects.not_finite += 1;
+                    rejects.not_finite_example.get_or_insert(what);
+                }
             }
         }
     }
