@@ -9,39 +9,40 @@ use crate::parse::NnParser;
 /// The names of one side of a header, each with its place.
 type Names = Vec<(String, Span)>;
 
-/// The header `i1, i2 -> o1` at byte `at`, by the grammar's `data_header`.
-fn read_header(text: &str, at: usize) -> Option<(Names, Names)> {
-    let pairs = NnParser::parse(Rule::data_header, text).ok()?;
+/// The two sides of a header or row read by the grammar's `line` rule
+/// (`data_header`, `data_row`), each side (`side`: `data_names`,
+/// `data_nums`) as the items `item` reads; `None` when the grammar or an
+/// item does not read it.
+fn sides<T>(
+    line: Rule,
+    side: Rule,
+    text: &str,
+    item: impl Fn(pest::iterators::Pair<'_, Rule>) -> Option<T>,
+) -> Option<(Vec<T>, Vec<T>)> {
+    let pairs = NnParser::parse(line, text).ok()?;
     let mut sides = pairs
         .flatten()
-        .filter(|p| p.as_rule() == Rule::data_names)
-        .map(|side| {
-            side.into_inner()
-                .map(|n| {
-                    let s = n.as_span();
-                    (
-                        n.as_str().to_string(),
-                        Span::new(at + s.start(), at + s.end()),
-                    )
-                })
-                .collect::<Names>()
-        });
-    Some((sides.next()?, sides.next()?))
+        .filter(|p| p.as_rule() == side)
+        .map(|s| s.into_inner().map(&item).collect::<Option<Vec<T>>>());
+    Some((sides.next()??, sides.next()??))
 }
 
-/// A row `0.5, 1 -> 0` by the grammar's `data_row`: its inputs' values and
-/// its targets.
+/// The header `i1, i2 -> o1` at byte `at`: each name with its place.
+fn read_header(text: &str, at: usize) -> Option<(Names, Names)> {
+    sides(Rule::data_header, Rule::data_names, text, |n| {
+        let s = n.as_span();
+        Some((
+            n.as_str().to_string(),
+            Span::new(at + s.start(), at + s.end()),
+        ))
+    })
+}
+
+/// A row `0.5, 1 -> 0`: its inputs' values and its targets.
 fn read_row(text: &str) -> Option<(Vec<f64>, Vec<f64>)> {
-    let pairs = NnParser::parse(Rule::data_row, text).ok()?;
-    let mut sides = pairs
-        .flatten()
-        .filter(|p| p.as_rule() == Rule::data_nums)
-        .map(|side| {
-            side.into_inner()
-                .map(|n| n.as_str().parse::<f64>().ok().filter(|x| x.is_finite()))
-                .collect::<Option<Vec<f64>>>()
-        });
-    Some((sides.next()??, sides.next()??))
+    sides(Rule::data_row, Rule::data_nums, text, |n| {
+        n.as_str().parse::<f64>().ok().filter(|x| x.is_finite())
+    })
 }
 
 impl Lowerer<'_> {
