@@ -191,13 +191,14 @@ pub(crate) fn wrong_values(
             sums
         }
     };
+    let rule = net.update_rule();
     let doubled = quantities
         .iter()
         .zip(exact)
         .map(|(q, &x)| match q {
             Quantity::Partial { .. } | Quantity::Value(crate::expr::Sym::ErrTotal) => 2.0 * x,
-            // p − 2η·g = 2·p⁺ − p
-            Quantity::Updated(p) => 2.0 * x - net.params[*p as usize].value,
+            // p − 2η·g = 2·p⁺ − p (gradient descent only)
+            Quantity::Updated(p) if rule.is_plain() => 2.0 * x - net.params[*p as usize].value,
             _ => f64::NAN,
         })
         .collect();
@@ -211,7 +212,42 @@ pub(crate) fn wrong_values(
         .collect();
     out.push((Slip::Doubled, doubled));
     out.push((Slip::NoUpdate, none));
+    unaskable_by_update(net, quantities, exact, &mut out);
     out
+}
+
+/// Adagrad's, RMSprop's and Adam's first step moves a param by about η
+/// times the sign of its gradient, whatever its size: a mistake that keeps
+/// the sign gives p⁺ to within ε of the key, in every variant. Such values
+/// are not mistakes p⁺ can rule out (drawing again would only find variants
+/// whose gradients are about ε), so they say nothing (NaN) about p⁺.
+fn unaskable_by_update(
+    net: &Network,
+    quantities: &[Quantity],
+    exact: &[f64],
+    out: &mut [(Slip, Vec<f64>)],
+) {
+    use crate::optimizer::Optimizer;
+    let adaptive = matches!(
+        net.optimizer,
+        Optimizer::Adagrad(..)
+            | Optimizer::RmsProp(..)
+            | Optimizer::Adam(..)
+            | Optimizer::AdamW(..)
+    );
+    if !adaptive {
+        return;
+    }
+    for (_, values) in out.iter_mut() {
+        for ((v, q), &x) in values.iter_mut().zip(quantities).zip(exact) {
+            if let Quantity::Updated(p) = q {
+                let step = (x - net.params[*p as usize].value).abs();
+                if (*v - x).abs() <= 1e-6 * step {
+                    *v = f64::NAN;
+                }
+            }
+        }
+    }
 }
 
 /// How one answer of one variant is asked and marked.
@@ -245,17 +281,13 @@ pub(crate) fn mark(x: f64, base: Precision, wrong: &[(Slip, f64)]) -> Result<Mar
             if !m.is_finite() || (m - x).abs() <= 1e-9 * x.abs() {
                 continue;
             }
-            // ε inside Adam's root moves the update by about ε/(2√v̂) of
-            // itself: below any written digit unless the gradient is about
-            // 0, so it is ruled out where it shows and never redraws.
-            let faint = slip == Slip::Known(Mistake::EpsilonInsideSqrt);
             let asked = p.round(m).1;
             let apart = (m - x).abs() >= unit && (asked - key_value).abs() > tol * (1.0 + 1e-9);
             if apart {
                 if !rules_out.contains(&slip.code()) {
                     rules_out.push(slip.code());
                 }
-            } else if !faint {
+            } else {
                 collided = Some(slip.code());
                 break;
             }

@@ -373,3 +373,39 @@ fn check_judges_the_second_step() {
         run.stdout
     );
 }
+
+#[test]
+fn an_adam_exam_rules_out_the_adam_slips_without_drawing_again() {
+    // Adam's first step moves w5 by about η whatever the size of its
+    // gradient: a gradient mistake that keeps the sign gives the same w5+,
+    // in every variant. Those are not reasons to draw again; the slips of
+    // the step itself are ruled out.
+    let src = network("mazur", "optimizer adam(0.9, 0.999, 1e-8)");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("adam-exam-draws");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("adam.nn"), &src).unwrap();
+    let run = Test::new()
+        .args(["exam", dir.join("adam.nn").to_str().unwrap()])
+        .args(["--variants", "20", "--seed", "1"])
+        .args(["--vary", "w*=0.1..0.9/0.1", "-o"])
+        .args([dir.join("ex").to_str().unwrap()])
+        .status(0);
+    assert!(
+        run.stderr.contains("20 variants in 20 draws"),
+        "{}",
+        run.stderr
+    );
+    let answers = std::fs::read_to_string(dir.join("ex/answers.md")).unwrap();
+    let w5 = answers
+        .lines()
+        .find(|l| l.contains("$w_{5}^{+}$ |"))
+        .unwrap();
+    for slip in [
+        "bias\\_correction\\_forgotten",
+        "betas\\_swapped",
+        "raw\\_gradient\\_update",
+    ] {
+        assert!(w5.contains(slip), "{slip}: {w5}");
+    }
+}
