@@ -255,15 +255,13 @@ pub fn generate(
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let width = opts.variants.to_string().len().max(2);
     let mut variants = Vec::with_capacity(draws.len());
-    for (k, (drawn, marks)) in draws.into_iter().enumerate() {
+    for (k, (drawn, marks, vnet)) in draws.into_iter().enumerate() {
         let number = k + 1;
         let label = format!("{number:0width$}");
         let mut text = header(&base, number, opts, &varied, &drawn);
         text.push_str(&body(&drawn));
-        let path = format!("variants/{label}.nn");
-        let vnet = parse_network(&path, &text).map_err(|d| {
-            anyhow::anyhow!("variant {label} does not read back (this is a bug in chainrule):\n{d}")
-        })?;
+        // `vnet` is the variant's file as it read back when it was judged
+        // (without its header, which is comments only).
         // A `param` line added for a dense layer's param declares it
         // earlier than the layer did: the variant is the original network
         // with the drawn values, its file checked to read back by name.
@@ -590,8 +588,9 @@ fn draw(
                     .iter()
                     .map(|picks| {
                         (!seen_before.contains(picks)).then(|| {
-                            realize(&values_of(picks))
-                                .map(|trial| judge(&trial, asked, opts.precision))
+                            realize(&values_of(picks)).map(|trial| {
+                                judge(&trial, asked, opts.precision).map(|marks| (marks, trial))
+                            })
                         })
                     })
                     .collect::<Vec<_>>()
@@ -616,8 +615,8 @@ fn draw(
                 }
             };
             match verdict {
-                Ok(marks) => {
-                    out.push((values_of(&picks), marks));
+                Ok((marks, trial)) => {
+                    out.push((values_of(&picks), marks, trial));
                     seen.insert(picks);
                 }
                 Err(Reject::Mistaken(what)) => {
@@ -679,15 +678,16 @@ fn draw(
         other: draws - n - rejects.mistaken,
         extra_digits: out
             .iter()
-            .flat_map(|(_, m)| m)
+            .flat_map(|(_, m, _)| m)
             .filter(|m| m.extra > 0)
             .count(),
     };
     Ok((out, stats))
 }
 
-/// A drawn variant: its varied values and how its answers are marked.
-type Drawn = (Vec<f64>, Vec<marking::Marked>);
+/// A drawn variant: its varied values, how its answers are marked, and its
+/// file's network as it read back.
+type Drawn = (Vec<f64>, Vec<marking::Marked>, Network);
 
 enum Reject {
     Zero(String),
