@@ -412,7 +412,7 @@ pub(crate) fn write(
         .title
         .clone()
         .unwrap_or_else(|| "Backpropagation".to_string());
-    let mut view = ExamView {
+    let view = ExamView {
         category: format!("chainrule/{}", title.replace('/', "-")),
         title,
         t: ctx.strings.clone(),
@@ -446,36 +446,50 @@ pub(crate) fn write(
     hb_xml.set_strict_mode(true);
     hb_xml.register_escape_fn(escape_xml);
     register(&mut hb_xml, "exam-moodle.xml.hbs", MOODLE_XML)?;
-    let render = |hb: &Handlebars<'_>, name: &str, view: &ExamView| {
-        hb.render(name, view)
-            .map_err(|e| anyhow!("template {name}: {e}"))
-    };
-    files.push((
-        "questions.md".to_string(),
-        render(&hb_md, "exam-questions.md.hbs", &view)?,
-    ));
-    files.push((
-        "questions.tex".to_string(),
-        render(&hb_tex, "exam-questions.tex.hbs", &view)?,
-    ));
-    files.push((
-        "moodle.xml".to_string(),
-        render(&hb_xml, "exam-moodle.xml.hbs", &view)?,
-    ));
-    for (v, s) in view.variants.iter_mut().zip(solutions_md) {
-        v.solution = s;
-    }
-    files.push((
-        "answers.md".to_string(),
-        render(&hb_md, "exam-answers.md.hbs", &view)?,
-    ));
-    for (v, s) in view.variants.iter_mut().zip(solutions_tex) {
-        v.solution = s;
-    }
-    files.push((
-        "answers.tex".to_string(),
-        render(&hb_tex, "exam-answers.tex.hbs", &view)?,
-    ));
+    // The view is turned into JSON once, and copied once: the LaTeX files
+    // are rendered on a thread of their own while this one renders the
+    // Markdown files and the quiz.
+    let view = serde_json::to_value(&view).map_err(|e| anyhow!("{e}"))?;
+    let tex_job = std::sync::Mutex::new(Some((view.clone(), solutions_tex)));
+    let hb_tex = &hb_tex;
+    let (tex, md) = std::thread::scope(|scope| {
+        let tex = crate::render::run_scoped(scope, || {
+            let (view, solutions) = tex_job
+                .lock()
+                .ok()
+                .and_then(|mut j| j.take())
+                .ok_or_else(|| anyhow!("an exam thread failed (this is a bug in chainrule)"))?;
+            render_files(
+                hb_tex,
+                view,
+                ("exam-answers.tex.hbs", solutions),
+                &["exam-questions.tex.hbs"],
+            )
+        });
+        let md = render_files(
+            &hb_md,
+            view,
+            ("exam-answers.md.hbs", solutions_md),
+            &["exam-questions.md.hbs"],
+        )
+        .and_then(|(answers, mut rest, ctx)| {
+            rest.push(
+                hb_xml
+                    .render_with_context("exam-moodle.xml.hbs", &ctx)
+                    .map_err(|e| anyhow!("template exam-moodle.xml.hbs: {e}"))?,
+            );
+            Ok((answers, rest))
+        });
+        (tex.join(), md)
+    });
+    let (answers_md, mut sheets_md) = md?;
+    let (answers_tex, mut sheets_tex, _) =
+        tex.ok_or_else(|| anyhow!("an exam thread failed (this is a bug in chainrule)"))??;
+    files.push(("questions.md".to_string(), sheets_md.remove(0)));
+    files.push(("questions.tex".to_string(), sheets_tex.remove(0)));
+    files.push(("moodle.xml".to_string(), sheets_md.remove(0)));
+    files.push(("answers.md".to_string(), answers_md));
+    files.push(("answers.tex".to_string(), answers_tex));
     files.push(("answers.csv".to_string(), csv));
     for v in variants {
         files.push((format!("variants/{}.nn", v.label), v.source.clone()));
@@ -495,6 +509,37 @@ pub(crate) fn write(
         files,
         summary: drawing,
     })
+}
+
+/// Renders the answer key `key` with each variant's solution (in the
+/// variants' order) in `view`, then `others` with the solutions left out:
+/// the key, the others, and the context they were rendered in.
+fn render_files(
+    hb: &Handlebars<'_>,
+    mut view: serde_json::Value,
+    (key, solutions): (&str, Vec<String>),
+    others: &[&str],
+) -> anyhow::Result<(String, Vec<String>, handlebars::Context)> {
+    let render = |name: &str, ctx: &handlebars::Context| {
+        hb.render_with_context(name, ctx)
+            .map_err(|e| anyhow!("template {name}: {e}"))
+    };
+    let set = |view: &mut serde_json::Value, solutions: &mut dyn Iterator<Item = String>| {
+        if let Some(vs) = view.get_mut("variants").and_then(|v| v.as_array_mut()) {
+            for v in vs.iter_mut() {
+                v["solution"] = serde_json::Value::String(solutions.next().unwrap_or_default());
+            }
+        }
+    };
+    set(&mut view, &mut solutions.into_iter());
+    let mut ctx = handlebars::Context::from(view);
+    let answers = render(key, &ctx)?;
+    set(ctx.data_mut(), &mut std::iter::empty());
+    let rest = others
+        .iter()
+        .map(|name| render(name, &ctx))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((answers, rest, ctx))
 }
 
 /// Makes the page's link targets unique in a document of many variants.
