@@ -426,7 +426,9 @@ pub(crate) fn mistaken_values(net: &Network, quantities: &[Quantity]) -> Vec<(Mi
             let values = match &c.variant {
                 None => quantities.iter().map(|&q| -right.quantity(q)).collect(),
                 Some(v) => {
-                    let g = Graph::new(net, v.clone());
+                    // The shape and the local partials no variant changes
+                    // are shared with the exact graph.
+                    let g = exact.with_variant(v.clone());
                     let p = Point::actual(&g);
                     quantities
                         .iter()

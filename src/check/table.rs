@@ -31,7 +31,7 @@ pub fn mistake_values(net: &Network, quantities: &[Quantity]) -> Vec<(f64, Vec<M
     let cands = candidates(net);
     let graphs: Vec<Option<Graph<'_>>> = cands
         .iter()
-        .map(|c| c.variant.clone().map(|v| Graph::new(net, v)))
+        .map(|c| c.variant.clone().map(|v| exact.with_variant(v)))
         .collect();
     let points: Vec<Option<Point<'_, '_>>> = graphs
         .iter()
