@@ -247,16 +247,7 @@ impl Staging {
     /// old exam's files removed.
     pub(crate) fn install(mut self, dir: &Path, files: &Files) -> anyhow::Result<()> {
         let dir = resolve_dir(dir);
-        for (rel, text) in files {
-            let to = self.path.join(rel);
-            if let Some(p) = to.parent() {
-                fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
-            }
-            fs::write(&to, text).with_context(|| format!("writing {}", dir.join(rel).display()))?;
-            if let Some(perms) = mode_for(&dir.join(rel)) {
-                fs::set_permissions(&to, perms)?;
-            }
-        }
+        self.write_all(&dir, files)?;
         if self.inside || holds_cwd(&dir) {
             // `-o .`: the files are renamed into place one by one.
             return self.install_in_place(&dir, files);
@@ -270,6 +261,54 @@ impl Staging {
             }
         }
         result
+    }
+
+    /// Writes `files` into the staging directory, each with the mode of the
+    /// file it replaces in `dir`. Copying an exam's 40 MB into the page
+    /// cache is most of its install (0.1 s of the 0.2 s for 1000
+    /// variants), so the files are shared out by size between this thread
+    /// and one more, the largest first.
+    fn write_all(&self, dir: &Path, files: &Files) -> anyhow::Result<()> {
+        let mut parents: Vec<PathBuf> = files
+            .iter()
+            .filter_map(|(rel, _)| self.path.join(rel).parent().map(Path::to_path_buf))
+            .collect();
+        parents.sort();
+        parents.dedup();
+        for p in &parents {
+            fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+        }
+        let write = |(rel, text): &(String, String)| -> anyhow::Result<()> {
+            let to = self.path.join(rel);
+            fs::write(&to, text).with_context(|| format!("writing {}", dir.join(rel).display()))?;
+            if let Some(perms) = mode_for(&dir.join(rel)) {
+                fs::set_permissions(&to, perms)?;
+            }
+            Ok(())
+        };
+        let mut by_size: Vec<&(String, String)> = files.iter().collect();
+        by_size.sort_by_key(|(_, text)| std::cmp::Reverse(text.len()));
+        let (mut here, mut there) = (Vec::new(), Vec::new());
+        let (mut here_bytes, mut there_bytes) = (0, 0);
+        for f in by_size {
+            if here_bytes <= there_bytes {
+                here_bytes += f.1.len();
+                here.push(f);
+            } else {
+                there_bytes += f.1.len();
+                there.push(f);
+            }
+        }
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| there.into_iter().try_for_each(write));
+            let mine = here.into_iter().try_for_each(write);
+            let theirs = other.join().unwrap_or_else(|_| {
+                Err(anyhow!(
+                    "a writing thread failed (this is a bug in chainrule)"
+                ))
+            });
+            mine.and(theirs)
+        })
     }
 
     /// Renames the staged files into `dir` one by one, then removes the
